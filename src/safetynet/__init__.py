@@ -1,0 +1,1 @@
+"""Safetynet: a clinical safety net for community mental health services."""
