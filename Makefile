@@ -1,0 +1,53 @@
+# Two commands do everything on a fresh machine with Python 3.11:  make run  and  make test.
+PYTHON ?= python3.11
+UV_VERSION = 0.13.9
+TOOLS = .tools
+UV = $(TOOLS)/bin/uv
+VENV = .venv
+BIN = $(VENV)/bin
+SYNTH_PATIENTS ?= 500
+POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+
+.PHONY: setup run test lint typecheck layers test-sqlite test-postgresql clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(BIN)/safetynet: $(UV) pyproject.toml uv.lock
+	$(UV) sync --locked --python $(PYTHON) --quiet
+	touch $(BIN)/safetynet
+
+setup: $(BIN)/safetynet
+
+# The main job on the embedded default (SQLite under ./var/): migrate, seed a synthetic trust once, show caseloads.
+run: setup
+	$(BIN)/safetynet db upgrade
+	@if [ "$$($(BIN)/safetynet db stats --format json | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)["patients"]["rows"])')" = "0" ]; then \
+		$(BIN)/safetynet synth --patients $(SYNTH_PATIENTS) --seed 7; fi
+	$(BIN)/safetynet caseload
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: setup
+	$(BIN)/mypy
+
+layers: setup
+	$(BIN)/lint-imports
+
+test-sqlite: setup
+	$(BIN)/pytest -n 2 --db sqlite
+
+# Runs where PostgreSQL is reachable; CI sets REQUIRE_POSTGRES=1 so that an unreachable server fails instead.
+test-postgresql: setup
+	@if $(BIN)/python -c "import sqlalchemy as s; s.create_engine('$(POSTGRES_URL)').connect().close()" 2>/dev/null; then \
+		$(BIN)/pytest -n 2 --db postgresql; \
+	elif [ -n "$$REQUIRE_POSTGRES" ]; then echo "PostgreSQL is not reachable at $(POSTGRES_URL)"; exit 1; \
+	else echo "PostgreSQL not reachable: skipped the PostgreSQL run"; fi
+
+test: lint typecheck layers test-sqlite test-postgresql
+
+clean:
+	rm -rf $(VENV) $(TOOLS) var/*.db var/*.db-*

@@ -1,0 +1,75 @@
+"""Showing a person's record in a terminal: a banner, the risk history first (always), then every section."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+# Bookkeeping columns a clinician does not need to read in the terminal (JSON output keeps them all).
+HIDDEN = {
+    "id",
+    "fact_id",
+    "version",
+    "recorded_by_id",
+    "team_id",
+    "staff_id",
+    "ward_id",
+    "to_team_id",
+    "amendment_reason",
+    "entered_in_error",
+    "prescription_fact_id",
+    "episode_fact_id",
+    "concern_fact_id",
+    "request_fact_id",
+    "cto_fact_id",
+    "carer_fact_id",
+    "admission_fact_id",
+}
+
+
+def print_chart(console: Console, record: dict[str, Any]) -> None:
+    when = f"as known at {record['as_known_at']}" if record["as_known_at"] else "as known now"
+    console.print(
+        Panel(
+            f"[bold]{record['name']}[/bold]  NHS number {record['nhs_number']}  born {record['born']}  "
+            f"sex {record['sex']}  GP {record['gp_practice'] or '-'}\n{record['fact_count']} facts, {when}",
+            title="Safetynet record",
+        )
+    )
+    sections = record["sections"]
+    order = ["risk_events"] + [k for k in sections if k != "risk_events"]
+    for kind in order:
+        facts = sections[kind]
+        if not facts and kind != "risk_events":
+            continue
+        console.print(_table(kind, facts))
+
+
+def _table(kind: str, facts: list[dict[str, Any]]) -> Table:
+    title = kind.replace("_", " ").capitalize()
+    if not facts:
+        return Table(title=f"{title}: none recorded")
+    columns = [c for c in facts[0] if c not in HIDDEN]
+    table = Table(*columns, title=title, show_lines=False)
+    for fact in facts:
+        cells = [_cell(fact.get(c)) for c in columns]
+        if fact.get("entered_in_error"):
+            cells = [f"[strike]{c}[/strike]" for c in cells]
+            cells[-1] += f" [red](entered in error: {fact.get('amendment_reason')})[/red]"
+        table.add_row(*cells)
+    return table
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
+        return value[:16].replace("T", " ")
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
+    return str(value)

@@ -1,0 +1,1 @@
+"""Core: database, clock, ids, errors and the bitemporal append-only fact machinery."""

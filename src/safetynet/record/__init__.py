@@ -1,0 +1,1 @@
+"""The clinical record: one package per clinical domain, each with models, schemas and service."""

@@ -1,0 +1,1 @@
+"""Care plan reviews and structured GP handover letters."""

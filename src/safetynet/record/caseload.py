@@ -1,0 +1,151 @@
+"""A team's caseload as known at a moment: who is open, with whom, when last seen, next depot, legal status.
+
+Batched: one query per kind of fact for the whole team, not one per person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TypeVar
+
+from sqlalchemy import select
+
+from safetynet.core.context import Context
+from safetynet.core.facts import ClinicalFact, known_at
+from safetynet.record.contacts.models import DIRECT_MODES, Contact, ContactOutcome
+from safetynet.record.episodes.models import Episode, EpisodeStatus, KeyWorkerAllocation
+from safetynet.record.legal.models import LEGAL_STATUS_CODES, Admission, CommunityTreatmentOrder
+from safetynet.record.medication.models import DepotAdministration, DepotOutcome, Prescription, Route
+from safetynet.record.org.models import Staff, Team
+from safetynet.record.patients.models import Patient, PatientDetails
+
+F = TypeVar("F", bound=ClinicalFact)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseloadEntry:
+    nhs_number: str
+    name: str
+    episode_start: datetime
+    key_worker: str | None
+    unallocated_since: datetime | None
+    last_attended_contact: datetime | None
+    next_depot_due: date | None
+    legal_status: str
+
+
+@dataclass(frozen=True, slots=True)
+class TeamSummary:
+    team: str
+    pathway: str
+    open_episodes: int
+    unallocated: int
+    no_attended_contact_28_days: int
+
+
+def team_caseload(ctx: Context, team: Team, at: datetime | None = None) -> list[CaseloadEntry]:
+    when = at or ctx.clock.now()
+    episodes = _facts(ctx, Episode, at, team_id=team.id)
+    episodes = [e for e in episodes if e.status == EpisodeStatus.ACTIVE and e.occurred_at <= when]
+    ids = [e.patient_id for e in episodes]
+    if not ids:
+        return []
+    names = {d.patient_id: d.name for d in _facts(ctx, PatientDetails, at, patient_ids=ids)}
+    nhs = dict(ctx.session.execute(select(Patient.id, Patient.nhs_number).where(Patient.id.in_(ids))).tuples().all())
+    staff = dict(ctx.session.execute(select(Staff.id, Staff.name)).tuples().all())
+    episode_ids = {e.fact_id for e in episodes}
+    key_workers = {
+        k.episode_fact_id: k
+        for k in _facts(ctx, KeyWorkerAllocation, at, patient_ids=ids)
+        if k.episode_fact_id in episode_ids and k.ended_at is None
+    }
+    last_seen: dict[str, datetime] = {}
+    for contact in _facts(ctx, Contact, at, patient_ids=ids):
+        if contact.outcome == ContactOutcome.ATTENDED and contact.mode in DIRECT_MODES and contact.occurred_at <= when:
+            last_seen[contact.patient_id] = max(
+                last_seen.get(contact.patient_id, contact.occurred_at), contact.occurred_at
+            )
+    depot_due = _next_depot_due(ctx, at, ids)
+    legal = _legal_status(ctx, at, ids)
+    return sorted(
+        (
+            CaseloadEntry(
+                nhs_number=nhs[e.patient_id],
+                name=names.get(e.patient_id, "?"),
+                episode_start=e.occurred_at,
+                key_worker=staff.get(key_workers[e.fact_id].staff_id) if e.fact_id in key_workers else None,
+                unallocated_since=None if e.fact_id in key_workers else e.occurred_at,
+                last_attended_contact=last_seen.get(e.patient_id),
+                next_depot_due=depot_due.get(e.patient_id),
+                legal_status=legal.get(e.patient_id, "Informal / community"),
+            )
+            for e in episodes
+        ),
+        key=lambda entry: entry.name,
+    )
+
+
+def summarise(ctx: Context, at: datetime | None = None) -> list[TeamSummary]:
+    when = at or ctx.clock.now()
+    out = []
+    for team in ctx.session.scalars(select(Team).order_by(Team.name)):
+        entries = team_caseload(ctx, team, at)
+        stale = when - timedelta(days=28)
+        out.append(
+            TeamSummary(
+                team=team.name,
+                pathway=team.pathway,
+                open_episodes=len(entries),
+                unallocated=sum(1 for e in entries if e.key_worker is None),
+                no_attended_contact_28_days=sum(
+                    1 for e in entries if (e.last_attended_contact or e.episode_start) < stale
+                ),
+            )
+        )
+    return out
+
+
+def _facts(
+    ctx: Context,
+    model: type[F],
+    at: datetime | None,
+    *,
+    team_id: str | None = None,
+    patient_ids: Sequence[str] | None = None,
+) -> list[F]:
+    stmt = known_at(model, at).where(model.entered_in_error.is_(False))
+    if team_id is not None:
+        stmt = stmt.where(model.team_id == team_id)
+    if patient_ids is not None:
+        stmt = stmt.where(model.patient_id.in_(patient_ids))
+    return list(ctx.session.scalars(stmt.order_by(model.occurred_at, model.id)))
+
+
+def _next_depot_due(ctx: Context, at: datetime | None, ids: Sequence[str]) -> dict[str, date]:
+    last_given: dict[str, datetime] = {}
+    for dose in _facts(ctx, DepotAdministration, at, patient_ids=ids):
+        if dose.outcome == DepotOutcome.GIVEN:
+            last_given[dose.prescription_fact_id] = dose.occurred_at
+    due: dict[str, date] = {}
+    for p in _facts(ctx, Prescription, at, patient_ids=ids):
+        if p.route == Route.DEPOT and p.stopped_at is None and p.interval_days:
+            base = last_given.get(p.fact_id, p.occurred_at)
+            next_due = (base + timedelta(days=p.interval_days)).date()
+            due[p.patient_id] = min(due.get(p.patient_id, next_due), next_due)
+    return due
+
+
+def _legal_status(ctx: Context, at: datetime | None, ids: Sequence[str]) -> dict[str, str]:
+    status: dict[str, str] = {}
+    for cto in _facts(ctx, CommunityTreatmentOrder, at, patient_ids=ids):
+        if cto.ended_at is None:
+            status[cto.patient_id] = "CTO"
+    for admission in _facts(ctx, Admission, at, patient_ids=ids):
+        if admission.discharged_at is None:
+            status[admission.patient_id] = f"Inpatient: {LEGAL_STATUS_CODES[admission.legal_status]}"
+    return status
+
+
+__all__ = ["CaseloadEntry", "TeamSummary", "summarise", "team_caseload"]

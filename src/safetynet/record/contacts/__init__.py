@@ -1,0 +1,1 @@
+"""Planned and actual contacts with their outcome and mode; booked appointments."""

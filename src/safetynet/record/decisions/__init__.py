@@ -1,0 +1,1 @@
+"""MDT decisions with options, rationale and views (R10); capacity assessments."""

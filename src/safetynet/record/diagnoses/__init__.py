@@ -1,0 +1,1 @@
+"""Diagnoses coded in ICD-10 or SNOMED CT."""

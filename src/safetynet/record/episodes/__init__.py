@@ -1,0 +1,1 @@
+"""Referrals, episodes of care (with discharge reason and destination) and key worker allocation (R8)."""

@@ -1,0 +1,1 @@
+"""Admissions with Mental Health Act legal status, legal status changes, CTOs and recalls (R5)."""

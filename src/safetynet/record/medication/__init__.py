@@ -1,0 +1,1 @@
+"""Medication in the community (R4): prescriptions, depot administrations and adherence reports."""

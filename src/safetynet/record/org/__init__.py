@@ -1,0 +1,1 @@
+"""Organisations, teams (with their pathway) and staff (with their role)."""

@@ -1,0 +1,1 @@
+"""Patients: identity (NHS number) and demographic details, which are versioned facts like any other."""

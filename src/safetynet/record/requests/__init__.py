@@ -1,0 +1,1 @@
+"""Cross-team requests and their explicit answers (R9)."""

@@ -1,0 +1,1 @@
+"""Synthetic data: a whole trust of fictional people, from a documented stochastic model."""
