@@ -31,6 +31,7 @@ HIDDEN = {
 
 
 def print_chart(console: Console, record: dict[str, Any]) -> None:
+    """Risk history is printed first and always, even when there is none (R1: shown on every summary)."""
     when = f"as known at {record['as_known_at']}" if record["as_known_at"] else "as known now"
     console.print(
         Panel(
@@ -43,15 +44,14 @@ def print_chart(console: Console, record: dict[str, Any]) -> None:
     order = ["risk_events"] + [k for k in sections if k != "risk_events"]
     for kind in order:
         facts = sections[kind]
-        if not facts and kind != "risk_events":
-            continue
-        console.print(_table(kind, facts))
+        if facts:
+            console.print(_table(kind, facts))
+        elif kind == "risk_events":
+            console.print("[bold]Risk events[/bold]: none recorded")
 
 
 def _table(kind: str, facts: list[dict[str, Any]]) -> Table:
     title = kind.replace("_", " ").capitalize()
-    if not facts:
-        return Table(title=f"{title}: none recorded")
     columns = [c for c in facts[0] if c not in HIDDEN]
     table = Table(*columns, title=title, show_lines=False)
     for fact in facts:

@@ -15,6 +15,7 @@ A correction is a new *version* of the same fact (same ``fact_id``), and a mista
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -102,11 +103,17 @@ def known_at(model: type[F], at: datetime | None = None) -> Select[tuple[F]]:
     Entered-in-error versions are included: risk history shows them struck through, with their reason.
     Callers filter with ``model.entered_in_error.is_(False)`` where a mistake must not count.
     """
-    newer = aliased(model)
+    newer = _newer(model)
     later_version = exists().where(newer.fact_id == model.fact_id, newer.version > model.version)
     if at is None:
         return select(model).where(~later_version)
     return select(model).where(model.recorded_at <= at, ~later_version.where(newer.recorded_at <= at))
+
+
+@cache
+def _newer(model: type[F]) -> Any:
+    """One alias per model, built once: building an alias per query cost more than running the query."""
+    return aliased(model)
 
 
 def history(model: type[F], fact_id: str) -> Select[tuple[F]]:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from safetynet.core.clock import FixedClock
 from safetynet.core.context import Actor, Context, Role
 from safetynet.core.errors import NotFound, Problem, SafetynetError, ValidationFailed
+from safetynet.core.facts import known_at
 from safetynet.core.ids import IdSource, RandomIds
 from safetynet.record.careplans import service as careplans
 from safetynet.record.careplans.schemas import CarePlanReviewIn, GpHandoverLetterIn
@@ -28,6 +29,7 @@ from safetynet.record.decisions.schemas import CapacityAssessmentIn, MdtDecision
 from safetynet.record.diagnoses import service as diagnoses
 from safetynet.record.diagnoses.schemas import DiagnosisIn
 from safetynet.record.episodes import service as episodes
+from safetynet.record.episodes.models import KeyWorkerAllocation
 from safetynet.record.episodes.schemas import EpisodeEndIn, EpisodeIn, KeyWorkerIn, ReferralIn
 from safetynet.record.legal import service as legal
 from safetynet.record.legal.schemas import (
@@ -223,14 +225,23 @@ def _keyworker_ended(ctx: Context, d: Directory, loaded: Loaded, e: fmt._Event) 
     assert isinstance(e, fmt.KeyworkerEnded)
     staff = d.staff(e.staff, e.team)
     team = d.team(e.team)
-    current = [
-        a
-        for a in episodes.current_key_workers(ctx, loaded.patient_id)
-        if a.staff_id == staff.id and a.team_id == team.id
-    ]
-    if not current:
-        raise ValidationFailed([Problem("staff", f"{e.staff} is not the key worker with {e.team}")])
-    return episodes.end_key_worker(ctx, current[0].fact_id, e.at).fact_id
+    allocations = list(
+        ctx.session.scalars(
+            known_at(KeyWorkerAllocation).where(
+                KeyWorkerAllocation.patient_id == loaded.patient_id,
+                KeyWorkerAllocation.staff_id == staff.id,
+                KeyWorkerAllocation.team_id == team.id,
+            )
+        )
+    )
+    current = [a for a in allocations if a.ended_at is None]
+    if current:
+        return episodes.end_key_worker(ctx, current[0].fact_id, e.at).fact_id
+    # Ending the episode already ended its allocation; saying so again changes nothing.
+    already = [a for a in allocations if a.ended_at is not None and a.ended_at <= e.at]
+    if already:
+        return already[-1].fact_id
+    raise ValidationFailed([Problem("staff", f"{e.staff} is not the key worker with {e.team}")])
 
 
 def _contact(ctx: Context, d: Directory, loaded: Loaded, e: fmt._Event) -> str:
