@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from safetynet.cli.display import print_chart
+from safetynet.cli.display import print_chart, print_scenario_result
 from safetynet.core.clock import SystemClock, parse_moment
 from safetynet.core.context import Actor, Context, Role
 from safetynet.core.db import database_url, make_engine, unit_of_work
@@ -143,6 +143,28 @@ def scenario_load(
         scenario = scenario_format.load_file(file)
         loaded = loader.load(ctx.session, scenario)
     out.print(f"Loaded {scenario.id}: {len(loaded.fact_ids)} events for NHS number {scenario.patient.nhs_number}.")
+
+
+@scenario_app.command("run")
+def scenario_run(
+    file: Annotated[Path, typer.Argument(help="A scenario YAML file.", exists=True, dir_okay=False)],
+    fmt: FormatOption = Format.TEXT,
+) -> None:
+    """Load a scenario into a temporary database (never yours) and show what the safety net shows at each check."""
+    from safetynet.scenarios import format as scenario_format
+    from safetynet.scenarios import runner
+
+    try:
+        result = runner.run(scenario_format.load_file(file))
+    except ValidationFailed as exc:
+        err.print(f"[red]Refused: {len(exc.problems)} problem(s).[/red]")
+        for problem in exc.problems:
+            err.print(f"  - {problem}")
+        raise typer.Exit(2) from None
+    if fmt is Format.JSON:
+        _print_json(result)
+        return
+    print_scenario_result(out, result)
 
 
 # --- synthetic trust ---------------------------------------------------------------------------------------------

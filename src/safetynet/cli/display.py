@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
+
+from safetynet.core.clock import LONDON
 
 # Bookkeeping columns a clinician does not need to read in the terminal (JSON output keeps them all).
 HIDDEN = {
@@ -67,9 +70,32 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
-        return value[:16].replace("T", " ")
+        # Stored in UTC; people read London time.
+        return datetime.fromisoformat(value).astimezone(LONDON).strftime("%Y-%m-%d %H:%M")
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     if isinstance(value, dict):
         return ", ".join(f"{k}: {v}" for k, v in value.items())
     return str(value)
+
+
+def print_scenario_result(console: Console, result: dict[str, Any]) -> None:
+    """Each check: the findings open then (overdue ones in red), and what a discharge attempt would meet."""
+    console.print(f"[bold]Scenario {result['scenario']}[/bold]")
+    for check in result["checks"]:
+        console.print(f"\n[bold]On {_cell(check['on'])}[/bold]: {len(check['open'])} open")
+        for finding in check["open"]:
+            colour = "red" if finding["overdue"] else "yellow"
+            console.print(
+                f"  [{colour}]{finding['rule']}[/{colour}] since {_cell(finding['since'])}, due {_cell(finding['due'])}"
+                f"{' (overdue)' if finding['overdue'] else ''}: {finding['summary']}"
+            )
+            for evidence in finding["evidence"]:
+                console.print(f"      - {evidence}")
+        if "discharge" in check:
+            gate = check["discharge"]
+            console.print(f"  Discharge: [bold]{gate['outcome']}[/bold]")
+            for reason in gate["reasons"]:
+                console.print(f"      - {reason}")
+        for failure in check.get("rule_failures", []):
+            console.print(f"  [bold red]RULE FAILED {failure['rule']}: {failure['error']}[/bold red]")

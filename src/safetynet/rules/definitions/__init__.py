@@ -1,0 +1,1 @@
+"""One file per rule. Each defines ``RULE``; the registry collects them."""
