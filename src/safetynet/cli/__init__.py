@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from safetynet.cli.display import print_chart, print_scenario_result
-from safetynet.core.clock import SystemClock, parse_moment
+from safetynet.core.clock import SystemClock, iso_utc, parse_moment
 from safetynet.core.context import Actor, Context, Role
 from safetynet.core.db import database_url, make_engine, unit_of_work
 from safetynet.core.errors import NotFound, SafetynetError, ValidationFailed
@@ -34,7 +34,9 @@ scenario_app = typer.Typer(
 patient_app = typer.Typer(help="One person's record.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(scenario_app, name="scenario")
+rules_app = typer.Typer(help="The rulebook: list, run and document the safety net's rules.", no_args_is_help=True)
 app.add_typer(patient_app, name="patient")
+app.add_typer(rules_app, name="rules")
 
 out = Console()
 err = Console(stderr=True)
@@ -55,7 +57,13 @@ def _actor(purpose: str) -> Actor:
 
 @contextmanager
 def _unit_of_work(purpose: str) -> Iterator[Context]:
+    from safetynet import migrations
+
     engine = make_engine()
+    if migrations.current(engine) is None:
+        engine.dispose()
+        err.print("[red]The database has no schema yet: run `safetynet db upgrade` first.[/red]")
+        raise typer.Exit(1)
     try:
         with unit_of_work(engine) as session:
             yield Context(session, _actor(purpose), SystemClock())
@@ -165,6 +173,140 @@ def scenario_run(
         _print_json(result)
         return
     print_scenario_result(out, result)
+
+
+# --- rules ------------------------------------------------------------------------------------------------------
+
+
+@rules_app.command("list")
+def rules_list(fmt: FormatOption = Format.TEXT) -> None:
+    """List every rule with its id, version, kind and title."""
+    from safetynet.rules.registry import RULES
+
+    rows = [
+        {"id": r.id, "version": r.version, "kind": str(r.kind), "name": r.name, "title": r.title}
+        for r in RULES.values()
+    ]
+    if fmt is Format.JSON:
+        _print_json(rows)
+        return
+    table = Table("id", "version", "kind", "name", "title", title="Rulebook")
+    for row in rows:
+        table.add_row(*(str(v) for v in row.values()))
+    out.print(table)
+
+
+@rules_app.command("run")
+def rules_run(
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Evaluate as known at this moment (default: now).")
+    ] = None,
+    fmt: FormatOption = Format.TEXT,
+) -> None:
+    """Evaluate every watch rule for everyone, as known now or at --as-of. Changes nothing."""
+    from safetynet.rules.replay import batch
+
+    at = _moment(as_of) or datetime.now().astimezone()
+    with _unit_of_work("safety net evaluation") as ctx:
+        people: list[dict[str, Any]] = []
+        for history, evaluation in batch(ctx.session, at):
+            if evaluation.findings or evaluation.failures:
+                people.append(
+                    {
+                        "nhs_number": history.nhs_number,
+                        "open": [_finding_json(f, at) for f in evaluation.findings],
+                        "rule_failures": [{"rule": f.rule_id, "error": f.error} for f in evaluation.failures],
+                    }
+                )
+    if fmt is Format.JSON:
+        _print_json({"as_of": iso_utc(at), "people": people})
+        return
+    counts: dict[str, int] = {}
+    for person in people:
+        for finding in person["open"]:
+            counts[finding["rule"]] = counts.get(finding["rule"], 0) + 1
+    table = Table("rule", "open findings", title=f"Open findings as known at {at.isoformat()}")
+    for rule_id, count in sorted(counts.items()):
+        table.add_row(rule_id, str(count))
+    out.print(table)
+    failures = sum(len(p["rule_failures"]) for p in people)
+    if failures:
+        err.print(f"[bold red]{failures} rule evaluation(s) FAILED: run with --format json to see them.[/bold red]")
+
+
+@app.command("replay")
+def replay_command(
+    nhs_number: Annotated[str, typer.Argument(help="The person's NHS number.")],
+    from_: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD).")],
+    to: Annotated[str, typer.Option("--to", help="Last day (YYYY-MM-DD).")],
+    fmt: FormatOption = Format.TEXT,
+    purpose: PurposeOption = "learning review",
+) -> None:
+    """Day by day, which findings would have been open using only what was recorded by then."""
+    from safetynet.record.patients import service as patients
+    from safetynet.rules.facts import load_history
+    from safetynet.rules.replay import replay
+
+    start, end = _day(from_), _day(to)
+    if end < start:
+        err.print("[red]--to is before --from.[/red]")
+        raise typer.Exit(2)
+    with _unit_of_work(purpose) as ctx:
+        patient = patients.get(ctx, nhs_number)
+        from safetynet.audit import service as audit
+
+        audit.record_read(ctx, entity="replay", patient_id=patient.id, detail=f"{start} to {end}")
+        result = replay(load_history(ctx.session, patient.id), start, end)
+    findings: list[dict[str, Any]] = [
+        {
+            "rule": e.rule_id,
+            "key": e.key,
+            "first_open": e.first_open.isoformat(),
+            "last_open": e.last_open.isoformat(),
+            "closed_on": e.closed_on.isoformat() if e.closed_on else None,
+            "days_open": e.days_open,
+            "since": iso_utc(e.since),
+            "due": iso_utc(e.due),
+            "summary": e.summary,
+        }
+        for e in result.episodes
+    ]
+    if fmt is Format.JSON:
+        days = [{"date": d.isoformat(), "open": sorted({f.rule_id for f in fs})} for d, fs in result.days]
+        _print_json(
+            {
+                "nhs_number": nhs_number,
+                "from": start.isoformat(),
+                "to": end.isoformat(),
+                "findings": findings,
+                "days": days,
+            }
+        )
+        return
+    table = Table("rule", "first open", "closed", "days open", "summary", title=f"Replay {start} to {end}")
+    for f in findings:
+        table.add_row(*(str(f[k] or "still open") for k in ("rule", "first_open", "closed_on", "days_open", "summary")))
+    out.print(table)
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        err.print(f"[red]{value!r} is not a date (use YYYY-MM-DD).[/red]")
+        raise typer.Exit(2) from None
+
+
+def _finding_json(finding: Any, at: datetime) -> dict[str, Any]:
+    return {
+        "rule": finding.rule_id,
+        "key": finding.key,
+        "since": iso_utc(finding.since),
+        "due": iso_utc(finding.due),
+        "overdue": finding.overdue(at),
+        "summary": finding.summary,
+        "evidence": [f"{e.kind} {e.fact_id} {e.text} recorded {e.recorded_at.date()}" for e in finding.evidence],
+    }
 
 
 # --- synthetic trust ---------------------------------------------------------------------------------------------

@@ -69,3 +69,8 @@ def parse_moment(text: str) -> datetime:
         return end_of_local_day(date.fromisoformat(text))
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return value if value.tzinfo else value.replace(tzinfo=LONDON)
+
+
+def iso_utc(moment: datetime) -> str:
+    """A moment as ISO 8601 in UTC: how every machine-readable output states time."""
+    return ensure_aware(moment).astimezone(UTC).isoformat()

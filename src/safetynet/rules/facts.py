@@ -28,9 +28,10 @@ KINDS = tuple(kind for kind in FACT_MODELS if kind != "details")
 
 
 class Fact(SimpleNamespace):
-    """One version of one fact, detached from the database: its columns as attributes, plus ``kind``."""
+    """One version of one fact, detached from the database: its columns as attributes, plus ``table`` (the kind
+    of fact: ``contacts``, ``risk_events``... a column may itself be called ``kind``, as partner information's is)."""
 
-    kind: str
+    table: str
     fact_id: str
     version: int
     occurred_at: datetime
@@ -40,8 +41,8 @@ class Fact(SimpleNamespace):
     first_recorded_at: datetime  # when the service first learnt of this fact (its version 1)
 
     def label(self) -> str:
-        """How evidence names this fact: ``family_concerns #3f2a1b recorded 2021-02-24``."""
-        return f"{self.kind} #{self.fact_id[:6]} recorded {self.recorded_at.date().isoformat()}"
+        """A short name for this fact: ``family_concerns #3f2a1b recorded 2021-02-24``."""
+        return f"{self.table} #{self.fact_id[:6]} recorded {self.recorded_at.date().isoformat()}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +181,7 @@ def load_history(session: Session, patient_id: str) -> History:
 
 def _fact(kind: str, row: Any) -> Fact:
     fact = Fact(**row)
-    fact.kind = kind
+    fact.table = kind
     return fact
 
 

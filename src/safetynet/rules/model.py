@@ -46,7 +46,7 @@ class Evidence:
 
     @classmethod
     def of(cls, fact: Fact, text: str) -> Evidence:
-        return cls(fact.kind, fact.fact_id, fact.occurred_at, fact.recorded_at, text)
+        return cls(fact.table, fact.fact_id, fact.occurred_at, fact.recorded_at, text)
 
 
 @dataclass(frozen=True, slots=True)

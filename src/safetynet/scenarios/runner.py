@@ -3,13 +3,13 @@ was open at each check, using only what had been recorded by then, and what each
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
+from safetynet.core.clock import iso_utc
 from safetynet.core.db import Base
 from safetynet.core.ids import SeededIds
 from safetynet.record import registry  # noqa: F401  (every table on the metadata)
@@ -39,12 +39,12 @@ def _check(scenario: fmt.Scenario, history: History, check: fmt.Check, label: _E
     facts = history.as_known_at(check.on)
     evaluation = engine.evaluate(facts)
     result: dict[str, Any] = {
-        "on": _utc(check.on),
+        "on": iso_utc(check.on),
         "open": [
             {
                 "rule": f.rule_id,
-                "since": _utc(f.since),
-                "due": _utc(f.due),
+                "since": iso_utc(f.since),
+                "due": iso_utc(f.due),
                 "overdue": f.overdue(check.on),
                 "summary": f.summary,
                 "evidence": [label(e) for e in f.evidence],
@@ -96,7 +96,3 @@ class _EvidenceLabels:
         name = self.events[index].type if index is not None else evidence.kind
         where = f" #{index}" if index is not None else ""
         return f"{name}{where} {evidence.text} recorded {evidence.recorded_at.date().isoformat()}"
-
-
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat()

@@ -36,7 +36,7 @@ def watch(facts: PersonFacts, params: Params) -> list[Finding]:
             f"{len(refusals)} refusals of treatment in {params.window_days} days and no capacity assessment: assess "
             "capacity to decide about treatment.",
             tuple(
-                Evidence.of(r, "depot refused" if r.kind == "depot_administrations" else "non-adherence report")
+                Evidence.of(r, "depot refused" if r.table == "depot_administrations" else "non-adherence report")
                 for r in refusals
             ),
         )
