@@ -196,6 +196,20 @@ def rules_list(fmt: FormatOption = Format.TEXT) -> None:
     out.print(table)
 
 
+@rules_app.command("docs")
+def rules_docs(
+    out_path: Annotated[Path, typer.Option("--out", help="Where to write the rulebook's documentation.")] = Path(
+        "docs/rules.md"
+    ),
+) -> None:
+    """Write docs/rules.md from the rule registry."""
+    from safetynet.rules.docs import render
+
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(render(), encoding="utf-8")
+    out.print(f"Wrote {out_path}.")
+
+
 @rules_app.command("run")
 def rules_run(
     as_of: Annotated[
