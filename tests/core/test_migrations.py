@@ -10,9 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from safetynet import migrations
-from safetynet.core.db import Base, make_engine
+from safetynet.core.db import make_engine
 from safetynet.core.facts import append_only_tables
-from safetynet.record import registry  # noqa: F401  (every model on the metadata)
 from tests.conftest import Databases
 
 
@@ -32,7 +31,9 @@ def test_upgrade_then_downgrade_then_upgrade_again(databases: Databases) -> None
 
 def test_the_models_match_the_migrations(engine) -> None:  # type: ignore[no-untyped-def]
     with engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(connection, opts={"compare_type": True}), migrations.metadata()
+        )
     assert diff == []
 
 
@@ -45,4 +46,4 @@ def test_every_append_only_table_gets_its_triggers_in_a_migration() -> None:
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         declared |= set(getattr(module, "APPEND_ONLY", []))
-    assert declared == set(append_only_tables(dict(Base.metadata.tables)))
+    assert declared == set(append_only_tables(dict(migrations.metadata().tables)))

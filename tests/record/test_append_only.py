@@ -11,11 +11,10 @@ import pytest
 from sqlalchemy import exc, text
 
 import safetynet.record
+from safetynet import migrations
 from safetynet.core.context import Context
-from safetynet.core.db import Base
 from safetynet.core.errors import AppendOnlyViolation
 from safetynet.core.facts import append_only_tables
-from safetynet.record import registry  # noqa: F401  (every model on the metadata)
 from safetynet.record.risk import service as risk
 from safetynet.record.risk.models import RiskEvent
 from safetynet.record.risk.schemas import RiskEventIn
@@ -63,7 +62,7 @@ def test_the_orm_refuses_to_change_a_clinical_fact_in_place(ctx: Context) -> Non
         ctx.session.flush()
 
 
-APPEND_ONLY = append_only_tables(dict(Base.metadata.tables))
+APPEND_ONLY = append_only_tables(dict(migrations.metadata().tables))
 
 
 def test_every_clinical_table_and_the_audit_trail_are_append_only() -> None:

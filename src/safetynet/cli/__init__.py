@@ -21,7 +21,7 @@ from safetynet.cli.display import print_chart, print_scenario_result
 from safetynet.core.clock import SystemClock, iso_utc, parse_moment
 from safetynet.core.context import Actor, Context, Role
 from safetynet.core.db import database_url, make_engine, unit_of_work
-from safetynet.core.errors import NotFound, SafetynetError, ValidationFailed
+from safetynet.core.errors import NotFound, Problem, SafetynetError, ValidationFailed
 from safetynet.record import caseload as caseload_service
 from safetynet.record.chart import chart, chart_as_dict, stats
 from safetynet.record.org import service as org
@@ -37,6 +37,10 @@ app.add_typer(scenario_app, name="scenario")
 rules_app = typer.Typer(help="The rulebook: list, run and document the safety net's rules.", no_args_is_help=True)
 app.add_typer(patient_app, name="patient")
 app.add_typer(rules_app, name="rules")
+tasks_app = typer.Typer(
+    help="Tasks the safety net has raised: worklists, escalation, acting on them.", no_args_is_help=True
+)
+app.add_typer(tasks_app, name="tasks")
 
 out = Console()
 err = Console(stderr=True)
@@ -66,7 +70,9 @@ def _unit_of_work(purpose: str) -> Iterator[Context]:
         raise typer.Exit(1)
     try:
         with unit_of_work(engine) as session:
-            yield Context(session, _actor(purpose), SystemClock())
+            ctx = Context(session, _actor(purpose), SystemClock())
+            yield ctx
+            _reevaluate(ctx)
     except ValidationFailed as exc:
         err.print(f"[red]Refused: {len(exc.problems)} problem(s); nothing was written.[/red]")
         for problem in exc.problems:
@@ -77,6 +83,19 @@ def _unit_of_work(purpose: str) -> Iterator[Context]:
         raise typer.Exit(1) from None
     finally:
         engine.dispose()
+
+
+def _reevaluate(ctx: Context) -> None:
+    """Incremental evaluation: before the unit of work commits, bring the tasks of everyone it wrote about up to
+    date, so a write and the safety net's answer to it land together."""
+    from safetynet.record.writes import touched
+    from safetynet.tasks.runner import reconcile_people
+
+    people = sorted(touched(ctx))
+    if people:
+        result = reconcile_people(ctx, people)
+        if result.failures:
+            err.print(f"[bold red]{len(result.failures)} rule evaluation(s) FAILED; see operational alerts.[/bold red]")
 
 
 def _moment(value: str | None) -> datetime | None:
@@ -321,6 +340,131 @@ def _finding_json(finding: Any, at: datetime) -> dict[str, Any]:
         "summary": finding.summary,
         "evidence": [f"{e.kind} {e.fact_id} {e.text} recorded {e.recorded_at.date()}" for e in finding.evidence],
     }
+
+
+# --- tasks ------------------------------------------------------------------------------------------------------
+
+AsOption = Annotated[str, typer.Option("--as", help="The staff member acting (their role decides what they may do).")]
+RationaleOption = Annotated[str, typer.Option("--rationale", help="Why: recorded with your name and role.")]
+
+
+@contextmanager
+def _acting(staff_name: str, purpose: str) -> Iterator[Context]:
+    with _unit_of_work(purpose) as ctx:
+        staff = org.find_staff(ctx, staff_name)
+        if staff is None:
+            err.print(f"[red]No staff member called {staff_name!r}.[/red]")
+            raise typer.Exit(2)
+        yield ctx.as_actor(Actor(name=staff.name, role=Role(staff.role), staff_id=staff.id, purpose=purpose))
+
+
+@tasks_app.command("list")
+def tasks_list(
+    staff: Annotated[
+        str | None, typer.Option(help="Whose worklist (a staff member's name); all open tasks if left out.")
+    ] = None,
+    fmt: FormatOption = Format.TEXT,
+) -> None:
+    """Open tasks, most urgent first: for one person's worklist, or for the whole trust."""
+    from sqlalchemy import select
+
+    from safetynet.tasks import service as tasks
+    from safetynet.tasks.models import Task
+
+    with _unit_of_work("worklist") as ctx:
+        if staff:
+            member = org.find_staff(ctx, staff)
+            if member is None:
+                err.print(f"[red]No staff member called {staff!r}.[/red]")
+                raise typer.Exit(2)
+            found = tasks.worklist(ctx, member.id)
+        else:
+            found = list(ctx.session.scalars(select(Task).where(Task.closed_at.is_(None)).order_by(Task.due_at)))
+        rows = [tasks.as_json(t) for t in found]
+    if fmt is Format.JSON:
+        _print_json(rows)
+        return
+    table = Table("id", "rule", "status", "due", "owner", "level", "summary", title="Tasks")
+    for row in rows:
+        table.add_row(
+            row["id"][:8],
+            row["rule"],
+            row["status"],
+            row["due"][:16],
+            row["owner_role"],
+            str(row["escalation_level"]),
+            row["summary"],
+        )
+    out.print(table)
+
+
+@tasks_app.command("escalate")
+def tasks_escalate() -> None:
+    """Escalate overdue tasks one step (key worker -> team manager -> consultant or safety lead)."""
+    from safetynet.tasks.escalation import escalate
+
+    with _unit_of_work("escalation") as ctx:
+        done = escalate(ctx)
+    out.print(f"Escalated {len(done)} task(s).")
+
+
+def _task_id(ctx: Context, prefix: str) -> str:
+    from sqlalchemy import select
+
+    from safetynet.tasks.models import Task
+
+    matches = list(ctx.session.scalars(select(Task.id).where(Task.id.startswith(prefix.strip()))))
+    if len(matches) != 1:
+        err.print(f"[red]{'No' if not matches else 'More than one'} task matches {prefix!r}.[/red]")
+        raise typer.Exit(2)
+    return matches[0]
+
+
+@tasks_app.command("acknowledge")
+def tasks_acknowledge(task: str, acting: AsOption, rationale: RationaleOption) -> None:
+    """Say you have seen a task and what you are doing about it (it still escalates if it goes overdue)."""
+    from safetynet.tasks import service as tasks
+    from safetynet.tasks.schemas import AcknowledgeIn
+
+    with _acting(acting, "acting on a task") as ctx:
+        tasks.acknowledge(ctx, _task_id(ctx, task), _valid(AcknowledgeIn, rationale=rationale))
+    out.print("Acknowledged.")
+
+
+@tasks_app.command("dismiss")
+def tasks_dismiss(task: str, acting: AsOption, rationale: RationaleOption) -> None:
+    """Dismiss a task as needing no action: your name, role and rationale are kept with it."""
+    from safetynet.tasks import service as tasks
+    from safetynet.tasks.schemas import DismissIn
+
+    with _acting(acting, "acting on a task") as ctx:
+        tasks.dismiss(ctx, _task_id(ctx, task), _valid(DismissIn, rationale=rationale))
+    out.print("Dismissed.")
+
+
+@tasks_app.command("snooze")
+def tasks_snooze(
+    task: str,
+    acting: AsOption,
+    rationale: RationaleOption,
+    until: Annotated[str, typer.Option(help="When it should come back (at most 14 days).")],
+) -> None:
+    """Quieten a task until a moment (at most 14 days ahead), with a rationale."""
+    from safetynet.tasks import service as tasks
+    from safetynet.tasks.schemas import SnoozeIn
+
+    with _acting(acting, "acting on a task") as ctx:
+        tasks.snooze(ctx, _task_id(ctx, task), _valid(SnoozeIn, until=_moment(until), rationale=rationale))
+    out.print("Snoozed.")
+
+
+def _valid(schema: Any, **values: Any) -> Any:
+    from pydantic import ValidationError
+
+    try:
+        return schema(**values)
+    except ValidationError as exc:
+        raise ValidationFailed(Problem(".".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()) from None
 
 
 # --- synthetic trust ---------------------------------------------------------------------------------------------

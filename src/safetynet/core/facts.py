@@ -135,12 +135,13 @@ def install_append_only(connection: Connection, tables: list[str]) -> None:
             connection.exec_driver_sql(statement)
 
 
-def remove_append_only(connection: Connection, tables: list[str]) -> None:
+def remove_append_only(connection: Connection, tables: list[str], *, drop_function: bool = False) -> None:
+    """Undo ``install_append_only`` (migrations going down). Only the first migration drops the shared function."""
     dialect = connection.dialect.name
     for table in tables:
         for statement in drop_append_only_ddl(table, dialect):
             connection.exec_driver_sql(statement)
-    if dialect == "postgresql":
+    if dialect == "postgresql" and drop_function:
         connection.exec_driver_sql("DROP FUNCTION IF EXISTS safetynet_refuse_change()")
 
 

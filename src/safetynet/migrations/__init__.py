@@ -7,9 +7,19 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine
+from sqlalchemy import Engine, MetaData
+
+from safetynet.core.db import Base
 
 HERE = Path(__file__).parent
+
+
+def metadata() -> MetaData:
+    """Every table of the product on one metadata: the record's and the layers above it."""
+    from safetynet.record import registry  # noqa: F401
+    from safetynet.tasks import models  # noqa: F401
+
+    return Base.metadata
 
 
 def alembic_config(url: str) -> Config:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from alembic import context
 
-from safetynet.core.db import Base, make_engine
-from safetynet.record import registry  # noqa: F401  (imports every model onto the metadata)
+from safetynet.core.db import make_engine
+from safetynet.migrations import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata()
 
 
 def run_migrations_online() -> None:

@@ -32,8 +32,15 @@ def add(ctx: Context, model: type[F], *, patient_id: str, occurred_at: datetime,
         **fields,
     )
     ctx.session.add(fact)
+    touched(ctx).add(patient_id)
     audit.record(ctx, action="create", entity=model.__tablename__, entity_id=fact.fact_id, patient_id=patient_id)
     return fact
+
+
+def touched(ctx: Context) -> set[str]:
+    """The people this unit of work has written about: the safety net re-evaluates them before it commits."""
+    people: set[str] = ctx.session.info.setdefault("touched_patients", set())
+    return people
 
 
 def latest(ctx: Context, model: type[F], fact_id: str, at: datetime | None = None) -> F:
@@ -79,6 +86,7 @@ def amend(
         **(current.clinical_fields() | changes),
     )
     ctx.session.add(fact)
+    touched(ctx).add(current.patient_id)
     audit.record(
         ctx,
         action="enter_in_error" if entered_in_error else "amend",
