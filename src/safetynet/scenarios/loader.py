@@ -108,34 +108,50 @@ class Directory:
         return self._staff[key]
 
 
-def load(session: Session, scenario: fmt.Scenario, *, ids: IdSource | None = None, actor: Actor = LOADER) -> Loaded:
-    """Write the scenario into the record in the caller's unit of work. Raises ValidationFailed (nothing kept
-    once the caller rolls back) naming the first event the record refused."""
-    order = sorted(range(len(scenario.events)), key=lambda i: (scenario.events[i].recorded_at, i))
-    first_known = scenario.events[order[0]].recorded_at if order else datetime.now().astimezone()
-    clock = FixedClock(first_known)
-    ctx = Context(session, actor, clock, ids or RandomIds())
-    pathways = {e.team.strip().lower(): e.pathway for e in scenario.events if isinstance(e, fmt.EpisodeStart)}
-    directory = Directory(ctx, pathways)
-    p = scenario.patient
-    patient = patients.register(
-        ctx,
-        PatientIn(nhs_number=p.nhs_number, name=p.name, born=p.born, sex=p.sex, gp_practice=p.gp_practice),
-    )
-    loaded = Loaded(patient_id=patient.id)
-    for index in order:
-        event = scenario.events[index]
-        clock.set(event.recorded_at)
-        acting = ctx.as_actor(_actor(directory, event, actor))
+class Loading:
+    """A scenario being written into the record, one event at a time (so callers can act between events, as the
+    incremental safety net does). ``load`` runs it to the end."""
+
+    def __init__(
+        self, session: Session, scenario: fmt.Scenario, *, ids: IdSource | None = None, actor: Actor = LOADER
+    ) -> None:
+        self.scenario = scenario
+        self.actor = actor
+        self.order = sorted(range(len(scenario.events)), key=lambda i: (scenario.events[i].recorded_at, i))
+        first_known = scenario.events[self.order[0]].recorded_at if self.order else datetime.now().astimezone()
+        self.clock = FixedClock(first_known)
+        self.ctx = Context(session, actor, self.clock, ids or RandomIds())
+        pathways = {e.team.strip().lower(): e.pathway for e in scenario.events if isinstance(e, fmt.EpisodeStart)}
+        self.directory = Directory(self.ctx, pathways)
+        p = scenario.patient
+        patient = patients.register(
+            self.ctx,
+            PatientIn(nhs_number=p.nhs_number, name=p.name, born=p.born, sex=p.sex, gp_practice=p.gp_practice),
+        )
+        self.loaded = Loaded(patient_id=patient.id)
+
+    def apply(self, index: int) -> None:
+        """Write event ``index`` with the clock at its recorded moment."""
+        event = self.scenario.events[index]
+        self.clock.set(event.recorded_at)
+        acting = self.ctx.as_actor(_actor(self.directory, event, self.actor))
         try:
-            fact_id = APPLY[event.type](acting, directory, loaded, event)
+            fact_id = APPLY[event.type](acting, self.directory, self.loaded, event)
         except ValidationFailed as exc:
             raise ValidationFailed(Problem(f"events.{p.field}", p.message, index) for p in exc.problems) from None
         except (NotFound, SafetynetError) as exc:
             raise ValidationFailed([Problem("events", str(exc), index)]) from None
         if fact_id is not None:
-            loaded.fact_ids[index] = fact_id
-    return loaded
+            self.loaded.fact_ids[index] = fact_id
+
+
+def load(session: Session, scenario: fmt.Scenario, *, ids: IdSource | None = None, actor: Actor = LOADER) -> Loaded:
+    """Write the scenario into the record in the caller's unit of work. Raises ValidationFailed (nothing kept
+    once the caller rolls back) naming the first event the record refused."""
+    loading = Loading(session, scenario, ids=ids, actor=actor)
+    for index in loading.order:
+        loading.apply(index)
+    return loading.loaded
 
 
 def _actor(directory: Directory, event: fmt._Event, default: Actor) -> Actor:
