@@ -1,0 +1,1 @@
+"""Workflows: actions that coordinate record services with the gate rules (discharge) and the safety net."""
