@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -212,6 +212,35 @@ def rules_list(fmt: FormatOption = Format.TEXT) -> None:
     table = Table("id", "version", "kind", "name", "title", title="Rulebook")
     for row in rows:
         table.add_row(*(str(v) for v in row.values()))
+    out.print(table)
+
+
+@rules_app.command("burden")
+def rules_burden(
+    days: Annotated[int, typer.Option(help="How many days back from --end.", min=1, max=366)] = 30,
+    end: Annotated[str | None, typer.Option(help="Last day (YYYY-MM-DD); default: yesterday.")] = None,
+    fmt: FormatOption = Format.TEXT,
+) -> None:
+    """Alert burden: new tasks per clinician per working day (median, p90, max) and per rule, by replaying the trust."""
+    from dataclasses import asdict
+
+    from safetynet.rules.burden import measure
+
+    last = _day(end) if end else date.today() - timedelta(days=1)
+    with _unit_of_work("alert burden") as ctx:
+        burden = measure(ctx.session, last, days)
+    data = asdict(burden) | {"start": burden.start.isoformat(), "end": burden.end.isoformat()}
+    if fmt is Format.JSON:
+        _print_json(data)
+        return
+    rate = burden.per_clinician_per_day
+    out.print(
+        f"{burden.start} to {burden.end} ({burden.working_days} working days, {burden.clinicians} clinicians): "
+        f"new tasks per clinician per working day median {rate['median']}, p90 {rate['p90']}, max {rate['max']}."
+    )
+    table = Table("rule", "new tasks", title="By rule")
+    for rule_id, count in burden.per_rule.items():
+        table.add_row(rule_id, str(count))
     out.print(table)
 
 
