@@ -18,6 +18,7 @@ from safetynet.record.partners.models import PartnerInformation
 from safetynet.record.patients.models import Patient, PatientDetails
 from safetynet.record.requests.models import CrossTeamRequest, CrossTeamResponse
 from safetynet.record.risk.models import RiskAssessment, RiskEvent
+from safetynet.record.zoning.models import ZoneAssignment
 
 # Kind name -> model, in the order a chart shows them.
 FACT_MODELS: dict[str, type[ClinicalFact]] = {
@@ -48,6 +49,7 @@ FACT_MODELS: dict[str, type[ClinicalFact]] = {
     "care_plan_reviews": CarePlanReview,
     "gp_letters": GpHandoverLetter,
     "notes": ClinicalNote,
+    "zones": ZoneAssignment,
 }
 
 REFERENCE_MODELS = (Organisation, Team, Staff, Patient, AuditEvent)
