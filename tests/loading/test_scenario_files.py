@@ -139,3 +139,13 @@ def test_teams_and_staff_a_scenario_names_are_created_as_needed(session: Session
     data["events"].append({"at": "2021-01-19", "type": "keyworker_assigned", "team": "EIP", "staff": "Jo Smith"})
     loaded = loader.load(session, fmt.parse(data))
     assert len(loaded.fact_ids) == 3
+
+
+def test_an_impossible_date_is_an_error_with_its_index_not_a_crash() -> None:
+    text = (
+        "id: x\ntitle: t\npatient: {nhs_number: '9990000018', name: A, born: 1990-02-30}\n"
+        "events:\n  - {at: 2021-02-30, type: note, text: hi}\n"
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        fmt.parse(fmt.read_yaml(text))
+    assert {(p.index, p.field) for p in caught.value.problems} == {(None, "patient.born"), (0, "events.at")}

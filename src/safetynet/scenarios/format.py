@@ -385,11 +385,17 @@ def parse(data: Any, *, source: str = "<scenario>") -> Scenario:
 
 
 class _Yaml12Loader(yaml.SafeLoader):
-    """YAML with 1.2 booleans: only true / false. YAML 1.1 reads the key ``on:`` as True, and "no" as False."""
+    """YAML with 1.2 booleans (only true / false: YAML 1.1 reads the key ``on:`` as True, and "no" as False)."""
 
 
+# Dates and times stay text, so the schema validates them field by field (an impossible date such as 2021-02-30
+# is then an error with its event index and field, not a crash of the YAML reader).
 _Yaml12Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
+    ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Yaml12Loader.add_implicit_resolver(
@@ -404,7 +410,7 @@ def read_yaml(text: str) -> Any:
 def load_file(path: Path) -> Scenario:
     try:
         data = read_yaml(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, ValueError, yaml.YAMLError) as exc:
         raise ValidationFailed([Problem("(file)", f"cannot read {path}: {exc}")]) from None
     return parse(data, source=str(path))
 
