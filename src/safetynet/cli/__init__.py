@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import BaseModel, ConfigDict
 from rich.console import Console
 from rich.table import Table
 
@@ -24,6 +25,7 @@ from safetynet.core.db import database_url, make_engine, unit_of_work
 from safetynet.core.errors import NotFound, Problem, SafetynetError, ValidationFailed
 from safetynet.record import caseload as caseload_service
 from safetynet.record.chart import chart, chart_as_dict, stats
+from safetynet.record.episodes.models import DischargeDestination, DischargeReason
 from safetynet.record.org import service as org
 
 app = typer.Typer(help="Safetynet: a clinical safety net for community mental health services.", no_args_is_help=True)
@@ -44,6 +46,19 @@ app.add_typer(tasks_app, name="tasks")
 
 out = Console()
 err = Console(stderr=True)
+
+
+class DischargeRequestIn(BaseModel):
+    """The command line's discharge options, validated before anything is asked of the gates."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: str
+    team_id: str | None = None
+    reason: DischargeReason | None = None
+    destination: DischargeDestination | None = None
+    crisis_team_accepted: bool | None = None
+    carer_informed: bool | None = None
+    override_rationale: str | None = None
 
 
 class Format(StrEnum):
@@ -494,6 +509,109 @@ def _valid(schema: Any, **values: Any) -> Any:
         return schema(**values)
     except ValidationError as exc:
         raise ValidationFailed(Problem(".".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()) from None
+
+
+@tasks_app.command("steps")
+def tasks_steps(task: str, fmt: FormatOption = Format.TEXT) -> None:
+    """The disengagement steps of an SN02 task: which are done, and how we know."""
+    from dataclasses import asdict
+
+    from safetynet.workflows import disengagement
+
+    with _unit_of_work("disengagement steps") as ctx:
+        steps = disengagement.plan(ctx, _task_id(ctx, task))
+    if fmt is Format.JSON:
+        _print_json([asdict(step) for step in steps])
+        return
+    for step in steps:
+        out.print(f"[{'green' if step.done else 'red'}]{'done' if step.done else 'to do'}[/] {step.title}: {step.how}")
+
+
+@tasks_app.command("step")
+def tasks_step(
+    task: str, step: str, acting: AsOption, note: Annotated[str, typer.Option(help="What was done.")]
+) -> None:
+    """Record a disengagement step as done (contact, home_visit, family, gp, partners, mdt), with a note."""
+    from safetynet.workflows import disengagement
+
+    with _acting(acting, "disengagement steps") as ctx:
+        disengagement.record_step(ctx, _task_id(ctx, task), step, note)
+    out.print("Recorded.")
+
+
+# --- discharge and the GP letter --------------------------------------------------------------------------------
+
+
+class DischargeKind(StrEnum):
+    EPISODE = "episode"
+    INPATIENT = "inpatient"
+
+
+@app.command("discharge")
+def discharge_command(
+    nhs_number: Annotated[str, typer.Argument(help="The person's NHS number.")],
+    acting: AsOption,
+    kind: Annotated[DischargeKind, typer.Option(help="episode (from a team) or inpatient (from a ward).")],
+    team: Annotated[str | None, typer.Option(help="The team, for an episode discharge.")] = None,
+    reason: Annotated[str | None, typer.Option(help="recovered, moved_away, transferred, died, other (...).")] = None,
+    destination: Annotated[str | None, typer.Option(help="gp, other_team or none.")] = None,
+    crisis_team_accepted: Annotated[
+        bool, typer.Option("--crisis-team-accepted", help="The crisis team has accepted them.")
+    ] = False,
+    carer_informed: Annotated[bool, typer.Option("--carer-informed", help="The carer has been told.")] = False,
+    override_rationale: Annotated[
+        str | None, typer.Option(help="A senior's written rationale to override SN03.")
+    ] = None,
+    check_only: Annotated[bool, typer.Option("--check-only", help="Ask the gates; record nothing.")] = False,
+) -> None:
+    """Discharge through the safety gates: blocked discharges record nothing and say why."""
+    from safetynet.record.patients import service as patients
+    from safetynet.workflows.discharge import DischargeBlocked, DischargeRequest, check, discharge
+
+    with _acting(acting, "discharge") as ctx:
+        patient = patients.get(ctx, nhs_number)
+        request = _valid(
+            DischargeRequestIn,
+            kind=kind.value,
+            team_id=org.get_team(ctx, team).id if team else None,
+            reason=reason,
+            destination=destination,
+            crisis_team_accepted=crisis_team_accepted or None,
+            carer_informed=carer_informed or None,
+            override_rationale=override_rationale,
+        )
+        request = DischargeRequest(**request.model_dump())
+        try:
+            result = check(ctx, patient.id, request) if check_only else discharge(ctx, patient.id, request)
+        except DischargeBlocked as blocked:
+            result = blocked.result
+            _print_gate(result)
+            raise typer.Exit(3) from None
+    _print_gate(result)
+    if not check_only:
+        out.print("Discharge recorded.")
+
+
+def _print_gate(result: Any) -> None:
+    out.print(f"Gates: [bold]{result.outcome}[/bold]")
+    for decision in result.decisions:
+        what = "BLOCKS" if decision.blocks else f"overridden by a {decision.overridden_by}"
+        out.print(f"  {decision.rule_id} {what}: {decision.reason}")
+
+
+@app.command("gp-letter")
+def gp_letter_command(
+    nhs_number: Annotated[str, typer.Argument(help="The person's NHS number.")],
+    purpose: PurposeOption = "discharge planning",
+) -> None:
+    """Draft the six-section GP handover letter from the record, for a clinician to check and send."""
+    from safetynet.record.patients import service as patients
+    from safetynet.workflows import gp_letter
+
+    with _unit_of_work(purpose) as ctx:
+        sections = gp_letter.draft(ctx, patients.get(ctx, nhs_number).id)
+    for section, text in sections.items():
+        out.print(f"[bold]{section.value.replace('_', ' ').capitalize()}[/bold]\n{text}\n")
 
 
 # --- synthetic trust ---------------------------------------------------------------------------------------------
