@@ -1,29 +1,27 @@
 """A stochastic model of a synthetic NHS mental health trust and its patients' stories.
 
-Pure: no database, no clock. ``plan_trust`` lays out teams, wards and staff; ``generate_stories``
-tells each person's story as events in the scenario vocabulary (see scenarios.md), which the
-loader validates and writes into the record.
+Pure: no database, no clock. ``plan_trust`` lays out teams, wards and staff; ``generate_stories`` tells each
+person's story as events in the scenario vocabulary (scenarios.md), which the loader validates and writes into the
+record. docs/synthetic-data.md describes the model and its sources; every rate is in ``model_tables``.
 
-How it works, in short (docs/synthetic-data.md has the long form and the sources):
-
-* Each person has an independent ``random.Random`` seeded from (seed, index), so any person, any
-  prefix and any chunk can be generated alone and in parallel, and always come out the same.
-* Time is kept internally as integer minutes since 0001-01-01 local (Europe/London wall time);
-  the hour 01:00-01:59 is never used, so no moment is ambiguous or imaginary around the clock
-  changes. Datetimes are made only once, at the end.
-* A person's life in the window is a loop of *stable* stretches (planned contacts, depot doses,
-  routine reviews) broken by *destabilisation*: for psychosis and bipolar disorder that is
-  usually stopping medication (then non-adherence signals, family concern, police, crisis,
-  admission, discharge, follow-up); for depression and EUPD it is a crisis (self-harm, A&E
-  liaison, home treatment). Runs of missed contacts start disengagement, which sometimes ends in
-  a discharge for non-attendance, and people discharged to their GP may be re-referred.
+* Each person has an independent ``random.Random`` seeded from (seed, index), so any person, any prefix and any
+  chunk of people can be generated alone, in parallel, and always comes out the same.
+* Time is kept as integer minutes since 0001-01-01 in London wall time, and turned into datetimes once at the end.
+  The hour 01:00-01:59 is never used, so no moment is ambiguous or missing when the clocks change.
+* A life in the window is a loop of *stable* stretches (planned contacts, depot doses) broken by *destabilisation*:
+  for psychosis and bipolar disorder mostly stopping medication (then non-adherence signals, family concern,
+  police, crisis, admission, discharge, follow-up); for depression and EUPD a crisis (self-harm, A&E liaison, home
+  treatment). Runs of missed contacts start disengagement, which sometimes ends in a discharge for non-attendance;
+  people discharged to their GP may relapse unseen and may be re-referred.
+* The record applies events in the order they were *recorded*; the model keeps every event valid in that order
+  (a depot dose only under an active depot prescription, one admission at a time, one CTO at a time, and so on).
 """
 
 from __future__ import annotations
 
 import math
 import random
-from bisect import bisect_left
+from bisect import bisect_left, insort
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -31,7 +29,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from safetynet.synth import model_tables as T
+from safetynet.synth import model_tables as tables
 
 LONDON = ZoneInfo("Europe/London")
 DEFAULT_UNTIL: date = date(2026, 10, 31)
@@ -41,7 +39,7 @@ ROLES = ("key_worker", "consultant", "team_manager", "safety_lead", "administrat
 
 DAY = 1440
 HOUR = 60
-NEVER = 1 << 62  # a time later than any story
+NEVER = 1 << 62  # later than any story
 
 Event = dict[str, Any]
 
@@ -73,14 +71,13 @@ class PersonStory:
     events: list[dict[str, object]]
 
 
-# ---------------------------------------------------------------------------------------
-# Names and identifiers
+# --- names and identifiers ------------------------------------------------------------------------------------
 
 
 @lru_cache(maxsize=8)
 def _name_pools(seed: int) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """Male first names, female first names and surnames from a seeded en_GB Faker, once."""
-    from faker import Faker  # imported here: Faker is slow to import and needed once
+    """Male first names, female first names and surnames, drawn once from a seeded en_GB Faker."""
+    from faker import Faker  # slow to import, and needed once per seed
 
     fake = Faker("en_GB")
     fake.seed_instance(seed)
@@ -90,28 +87,50 @@ def _name_pools(seed: int) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str,
     return male, female, last
 
 
-def _checksum(nine: int) -> int:
-    """NHS number modulus 11 check digit of a 9-digit body; 10 means the body is unusable."""
+def _check_digit(body: int) -> int:
+    """Modulus 11 check digit of a 9-digit NHS number body; 10 means the body cannot be used."""
     total = 0
     for weight in range(2, 11):
-        nine, digit = divmod(nine, 10)
+        body, digit = divmod(body, 10)
         total += digit * weight
     check = 11 - total % 11
     return 0 if check == 11 else check
 
 
 def nhs_number_for(seed: int, index: int) -> str:
-    """A valid NHS number in the synthetic range (9xxxxxxxxx), unique per index for a seed.
+    """A valid NHS number in the synthetic range (9xxxxxxxxx), different for every index of a seed.
 
-    For any 8-digit stem at most one ninth digit gives check digit 10 (2 is invertible mod 11),
-    so each stem yields at least nine numbers. Stems are a keyed permutation of 10**7 blocks,
-    which makes the map from index to number one-to-one for the first 90 million people.
+    For an 8-digit stem at most one ninth digit gives check digit 10 (2 is invertible mod 11), so every stem
+    yields at least nine numbers. Stems are a keyed permutation of 10**7 blocks, so index -> number is one-to-one
+    for the first 90 million people.
     """
     block, slot = divmod(index, 9)
     stem = 90_000_000 + (block * 7_654_321 + seed * 2_654_435_761) % 10_000_000
-    usable = [d for d in range(10) if _checksum(stem * 10 + d) != 10]
+    usable = [d for d in range(10) if _check_digit(stem * 10 + d) != 10]
     body = stem * 10 + usable[slot]
-    return f"{body}{_checksum(body)}"
+    return f"{body}{_check_digit(body)}"
+
+
+class _Choice:
+    """A weighted choice with its cumulative weights worked out once (for choices made per contact)."""
+
+    __slots__ = ("cumulative", "items")
+
+    def __init__(self, table: Sequence[tuple[str, float]]) -> None:
+        self.items = tuple(item for item, _ in table)
+        total, running = sum(w for _, w in table), 0.0
+        cumulative = []
+        for _, weight in table:
+            running += weight / total
+            cumulative.append(running)
+        self.cumulative = tuple(cumulative)
+
+    def pick(self, rng: random.Random) -> str:
+        r = rng.random()
+        for item, edge in zip(self.items, self.cumulative, strict=True):
+            if r < edge:
+                return item
+        return self.items[-1]
 
 
 def _weighted(rng: random.Random, table: Sequence[tuple[Any, float]]) -> Any:
@@ -123,121 +142,116 @@ def _weighted(rng: random.Random, table: Sequence[tuple[Any, float]]) -> Any:
     return table[-1][0]
 
 
-# ---------------------------------------------------------------------------------------
-# The trust
+# --- the trust ------------------------------------------------------------------------------------------------
+
+# People open to each kind of team on an average day, per person generated, and occupied beds per person;
+# measured from the model (seed 1, 20,000 people) and used only to size teams and wards.
+_OPEN_SHARE = {"eip": 0.056, "cmht": 0.34, "assertive_outreach": 0.025, "crisis": 0.009}
+_BEDS_PER_PERSON = 0.0095
+_BEDS_PER_WARD = 18
+_CRISIS_CASELOAD = 8.0  # home treatment: a handful of people each, seen daily
 
 
 def _team_names(base: str, count: int, areas: Sequence[str]) -> list[str]:
-    if count == 1:
-        return [base]
-    return [f"{base} {areas[i]}" for i in range(count)]
-
-
-def _expected_open(patients: int, share: float, teams: int) -> float:
-    return patients * share / max(teams, 1)
-
-
-# People open to each kind of team on an average day, per person generated; measured from
-# the model (100,000 people, seed 1) and used only to size teams for realistic caseloads.
-_OPEN_SHARE = {"eip": 0.065, "cmht": 0.42, "assertive_outreach": 0.045, "crisis": 0.012}
-_BEDS_PER_PERSON = 0.0085  # occupied beds per person generated, measured the same way
-_BEDS_PER_WARD = 18
+    return [base] if count == 1 else [f"{base} {areas[i]}" for i in range(count)]
 
 
 def plan_trust(*, seed: int, patients: int) -> TrustPlan:
     """Teams, wards and staff of a fictional trust sized for ``patients`` people."""
-    rng = random.Random(f"safetynet-synth-trust:{seed}")
-    localities = list(T.LOCALITIES)
+    rng = random.Random(f"safetynet-synth-trust:{seed}")  # noqa: S311 (reproducible, not secret)
+    localities = list(tables.LOCALITIES)
     rng.shuffle(localities)
-    n_cmht = max(2, round(patients / 400))
-    n_eip = max(1, round(patients / 3000))
-    n_ao = max(1, round(patients / 6000))
-    n_crisis = max(1, round(patients / 5000))
-    n_liaison = max(1, round(patients / 10000))
+    counts = {
+        "eip": max(1, round(patients / 3000)),
+        "cmht": max(2, round(patients / 400)),
+        "assertive_outreach": max(1, round(patients / 6000)),
+        "crisis": max(1, round(patients / 5000)),
+        "liaison": max(1, round(patients / 10000)),
+    }
     n_wards = max(2, math.ceil(patients * _BEDS_PER_PERSON / _BEDS_PER_WARD))
 
-    def areas(count: int) -> list[str]:
-        return list(T.COMPASS) if count <= len(T.COMPASS) else localities
+    def areas(count: int) -> Sequence[str]:
+        return tables.COMPASS if count <= len(tables.COMPASS) else localities
 
     def ward(i: int) -> str:
-        base = T.WARD_NAMES[i % len(T.WARD_NAMES)]
-        return f"{base} Ward" if i < len(T.WARD_NAMES) else f"{base} {i // 30 + 1} Ward"
+        base = tables.WARD_NAMES[i % len(tables.WARD_NAMES)]
+        laps = i // len(tables.WARD_NAMES)
+        return f"{base} Ward" if laps == 0 else f"{base} {laps + 1} Ward"
 
-    teams: list[TeamPlan] = []
-    teams += [TeamPlan(n, "eip") for n in _team_names("EIP", n_eip, areas(n_eip))]
-    teams += [TeamPlan(n, "cmht") for n in _team_names("CMHT", n_cmht, areas(n_cmht))]
-    teams += [TeamPlan(n, "assertive_outreach") for n in _team_names("Assertive Outreach", n_ao, areas(n_ao))]
-    teams += [TeamPlan(n, "crisis") for n in _team_names("Crisis Team", n_crisis, areas(n_crisis))]
-    teams += [TeamPlan(ward(i), "inpatient") for i in range(n_wards)]
-    teams += [TeamPlan(n, "liaison") for n in _team_names("Liaison Psychiatry", n_liaison, areas(n_liaison))]
-    counts = {"eip": n_eip, "cmht": n_cmht, "assertive_outreach": n_ao}
-    counts |= {"crisis": n_crisis}
-    caseload = {
-        "eip": T.CASELOAD_EIP.value,
-        "cmht": T.CASELOAD_CMHT.value,
-        "assertive_outreach": T.CASELOAD_AO.value,
-        "crisis": 8.0,  # home treatment: a handful of people each, seen daily
+    bases = {
+        "eip": "EIP",
+        "cmht": "CMHT",
+        "assertive_outreach": "Assertive Outreach",
+        "crisis": "Crisis Team",
+        "liaison": "Liaison Psychiatry",
     }
+    teams: list[TeamPlan] = []
+    for pathway in ("eip", "cmht", "assertive_outreach", "crisis"):
+        teams += [TeamPlan(n, pathway) for n in _team_names(bases[pathway], counts[pathway], areas(counts[pathway]))]
+    teams += [TeamPlan(ward(i), "inpatient") for i in range(n_wards)]
+    teams += [
+        TeamPlan(n, "liaison") for n in _team_names(bases["liaison"], counts["liaison"], areas(counts["liaison"]))
+    ]
 
+    caseload = {
+        "eip": tables.CASELOAD_EIP.value,
+        "cmht": tables.CASELOAD_CMHT.value,
+        "assertive_outreach": tables.CASELOAD_AO.value,
+        "crisis": _CRISIS_CASELOAD,
+    }
     male, female, last = _name_pools(seed)
     used: set[str] = set()
 
-    def person_name() -> str:
+    def staff_name() -> str:
         while True:
-            first = rng.choice(male if rng.random() < 0.4 else female)
-            name = f"{first} {rng.choice(last)}"
+            name = f"{rng.choice(male if rng.random() < 0.35 else female)} {rng.choice(last)}"
             if name not in used:
                 used.add(name)
                 return name
 
     staff: list[StaffPlan] = []
     for team in teams:
-        staff.append(StaffPlan(person_name(), "consultant", team.name))
-        staff.append(StaffPlan(person_name(), "team_manager", team.name))
-        staff.append(StaffPlan(person_name(), "administrator", team.name))
+        staff += [StaffPlan(staff_name(), role, team.name) for role in ("consultant", "team_manager", "administrator")]
         if team.pathway in caseload:
-            load = _expected_open(patients, _OPEN_SHARE[team.pathway], counts[team.pathway])
-            workers = max(2, math.ceil(load / caseload[team.pathway]))
+            open_people = patients * _OPEN_SHARE[team.pathway] / counts[team.pathway]
+            workers = max(2, math.ceil(open_people / caseload[team.pathway]))
         else:
-            workers = 3 if team.pathway == "liaison" else 4
-        staff += [StaffPlan(person_name(), "key_worker", team.name) for _ in range(workers)]
-    first_cmht = next(t.name for t in teams if t.pathway == "cmht")
-    # The safety lead is trust-wide; StaffPlan needs a team, so she sits with the first CMHT.
-    staff.append(StaffPlan(person_name(), "safety_lead", first_cmht))
+            workers = 3 if team.pathway == "liaison" else 4  # ward nurses, liaison practitioners
+        staff += [StaffPlan(staff_name(), "key_worker", team.name) for _ in range(workers)]
+    # The safety lead is trust-wide, but a StaffPlan needs a team: she sits with the first CMHT.
+    staff.append(StaffPlan(staff_name(), "safety_lead", next(t.name for t in teams if t.pathway == "cmht")))
 
-    a, b = rng.sample(localities[:40], 2)
-    name = f"{a} and {b} Mental Health NHS Foundation Trust"
-    ods = f"R{rng.choice('XYZ')}{rng.randrange(10)}"
-    return TrustPlan(name=name, ods_code=ods, teams=tuple(teams), staff=tuple(staff))
+    first, second = rng.sample(localities[:40], 2)
+    return TrustPlan(
+        name=f"{first} and {second} Mental Health NHS Foundation Trust",
+        ods_code=f"R9{rng.choice('ABCDEFGHJKLMNPQRSTUVWXY')}",
+        teams=tuple(teams),
+        staff=tuple(staff),
+    )
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=4)
 def _bank_holidays(first_year: int, last_year: int) -> frozenset[int]:
-    import holidays  # a project dependency; imported lazily because it is slow to import
+    import holidays  # slow to import; needed once
 
     days = holidays.country_holidays("GB", subdiv="ENG", years=range(first_year, last_year + 1))
     return frozenset(d.toordinal() for d in days)
 
 
 class _Trust:
-    """Everything a story needs from the plan, indexed once per run."""
+    """What every story needs from the plan, indexed once per run."""
 
     def __init__(self, trust: TrustPlan, *, seed: int, until: date, years: int) -> None:
         self.seed = seed
         by_pathway: dict[str, list[str]] = {p: [] for p in PATHWAYS}
         for team in trust.teams:
             by_pathway[team.pathway].append(team.name)
-        for pathway in ("eip", "cmht", "assertive_outreach", "crisis", "liaison"):
-            if not by_pathway[pathway]:
-                raise ValueError(f"the trust has no {pathway} team")
-        if len(by_pathway["inpatient"]) < 1:
-            raise ValueError("the trust has no ward")
-        self.cmht = by_pathway["cmht"]
-        self.eip = by_pathway["eip"]
-        self.ao = by_pathway["assertive_outreach"]
-        self.crisis = by_pathway["crisis"]
-        self.liaison = by_pathway["liaison"]
-        self.wards = by_pathway["inpatient"]
+        missing = [p for p in PATHWAYS if not by_pathway[p]]
+        if missing:
+            raise ValueError(f"the trust has no team for: {', '.join(missing)}")
+        self.eip, self.cmht = by_pathway["eip"], by_pathway["cmht"]
+        self.ao, self.crisis = by_pathway["assertive_outreach"], by_pathway["crisis"]
+        self.wards, self.liaison = by_pathway["inpatient"], by_pathway["liaison"]
         roles: dict[tuple[str, str], list[str]] = {}
         for member in trust.staff:
             roles.setdefault((member.team, member.role), []).append(member.name)
@@ -246,53 +260,61 @@ class _Trust:
         self.manager: dict[str, str] = {}
         self.admin: dict[str, str] = {}
         for team in trust.teams:
-            workers = roles.get((team.name, "key_worker"), [])
             consultant = roles.get((team.name, "consultant"), [])
             manager = roles.get((team.name, "team_manager"), [])
-            admin = roles.get((team.name, "administrator"), [])
             senior = consultant + manager
             if not senior:
-                raise ValueError(f"team {team.name} has no consultant or team manager")
-            self.key_workers[team.name] = tuple(workers or senior)
-            self.consultant[team.name] = (consultant or manager)[0]
+                raise ValueError(f"team {team.name} has neither a consultant nor a team manager")
+            self.key_workers[team.name] = tuple(roles.get((team.name, "key_worker"), senior))
+            self.consultant[team.name] = senior[0]
             self.manager[team.name] = (manager or consultant)[0]
-            self.admin[team.name] = (admin or manager or consultant)[0]
+            self.admin[team.name] = roles.get((team.name, "administrator"), [self.manager[team.name]])[0]
         self.male, self.female, self.last = _name_pools(seed)
-        n_practices = max(5, len(self.cmht) * 2)
         key = seed * 7919 % 100_000
-        self.practices = tuple(f"Y{(i * 38_677 + key) % 100_000:05d}" for i in range(n_practices))
+        self.practices = tuple(f"Y{(i * 38_677 + key) % 100_000:05d}" for i in range(max(5, 2 * len(self.cmht))))
         try:
             start = until.replace(year=until.year - years)
         except ValueError:  # 29 February
             start = until.replace(year=until.year - years, day=28)
-        self.until = until
         self.window_start = start.toordinal() * DAY
-        self.end = (until.toordinal() + 1) * DAY - 1
+        self.end = (until.toordinal() + 1) * DAY - 1  # the last minute of ``until``
         self.holidays = _bank_holidays(start.year - 12, until.year + 1)
         self._ymd: dict[int, tuple[int, int, int]] = {}
+        # For each day from 12 years before the window to a year after it, the first working day on or after it.
+        self.first_day = date(start.year - 12, 1, 1).toordinal()
+        days = range(self.first_day, date(until.year + 2, 1, 1).toordinal())
+        self.next_workday = [self._next_workday(d) for d in days]
 
     def is_workday(self, day: int) -> bool:
         return (day - 1) % 7 < 5 and day not in self.holidays
 
-    def workday_on_or_after(self, day: int) -> int:
+    def _next_workday(self, day: int) -> int:
         while (day - 1) % 7 >= 5 or day in self.holidays:
             day += 1
         return day
 
+    def workday_on_or_after(self, day: int) -> int:
+        i = day - self.first_day
+        return self.next_workday[i] if 0 <= i < len(self.next_workday) else self._next_workday(day)
+
     def datetime(self, t: int) -> datetime:
+        """London wall time; 01:00-01:59 (ambiguous or missing when the clocks change) becomes 02:00, a
+        monotone squash, so every ordering between events survives it."""
         day, minute = divmod(t, DAY)
+        if 60 <= minute < 120:
+            minute = 120
         ymd = self._ymd.get(day)
         if ymd is None:
             d = date.fromordinal(day)
             ymd = self._ymd[day] = (d.year, d.month, d.day)
         return datetime(ymd[0], ymd[1], ymd[2], minute // 60, minute % 60, tzinfo=LONDON)
 
-    def locality(self, teams: list[str], cmht_index: int) -> str:
+    def local(self, teams: list[str], cmht_index: int) -> str:
+        """The team of a kind that covers the locality of a CMHT."""
         return teams[cmht_index * len(teams) // len(self.cmht)]
 
 
-# ---------------------------------------------------------------------------------------
-# One person's life
+# --- one person's life ----------------------------------------------------------------------------------------
 
 
 @dataclass(slots=True)
@@ -301,8 +323,7 @@ class _Episode:
     pathway: str
     start: int
     planned_end: int = NEVER
-    planned_reason: str = "recovered"
-    transfer_to: tuple[str, str] | None = None  # (team, pathway) for a planned transfer
+    transfer_to: tuple[str, str] | None = None  # (team, pathway) of a planned transfer
     allocations: list[list[Any]] = field(default_factory=list)  # [from, to, staff]
     interval: float = 21.0
     workflow: bool = False  # a disengagement workflow is under way
@@ -316,149 +337,160 @@ class _Medication:
     dose: str
     interval: int = 0
     next_due: int = 0
+    last: int = 0  # the latest start, dose or refusal under this prescription
+    started: int = 0
 
 
-_MODES_COMMUNITY = (
-    ("home_visit", 0.38),
-    ("face_to_face", 0.36),
-    ("phone", 0.19),
-    ("video", 0.07),
-)
-_MODES_AO = (("home_visit", 0.7), ("face_to_face", 0.15), ("phone", 0.15))
+def _oral(drug_and_dose: tuple[str, str]) -> _Medication:
+    return _Medication(drug_and_dose[0], "oral", drug_and_dose[1])
+
+
+_MODES = _Choice((("home_visit", 0.38), ("face_to_face", 0.36), ("phone", 0.19), ("video", 0.07)))
+_MODES_AO = _Choice((("home_visit", 0.7), ("face_to_face", 0.15), ("phone", 0.15)))
 _INTERVAL = {
-    "eip": T.CONTACT_EIP.value,
-    "cmht": T.CONTACT_CMHT.value,
-    "assertive_outreach": T.CONTACT_AO.value,
+    "eip": tables.CONTACT_EIP.value,
+    "cmht": tables.CONTACT_CMHT.value,
+    "assertive_outreach": tables.CONTACT_AO.value,
 }
 _DISCHARGE_DNA = {
-    "eip": T.DISCHARGE_DNA_EIP.value,
-    "cmht": T.DISCHARGE_DNA_CMHT.value,
-    "assertive_outreach": T.DISCHARGE_DNA_AO.value,
+    "eip": tables.DISCHARGE_DNA_EIP.value,
+    "cmht": tables.DISCHARGE_DNA_CMHT.value,
+    "assertive_outreach": tables.DISCHARGE_DNA_AO.value,
 }
 _FORMULATION = {
-    "psychosis": "Relapses follow stopping antipsychotic medication; early signs are poor"
-    " sleep, withdrawal and suspiciousness",
+    "psychosis": "Relapses follow stopping antipsychotic medication; early signs are poor sleep, withdrawal and"
+    " suspiciousness",
     "bipolar": "Relapses into mania after stopping mood stabiliser or losing sleep",
     "mood": "Low mood with hopelessness at times of loss; protective factors are family and work",
     "pd": "Self-harm at times of interpersonal crisis; responds to consistent, planned contact",
     "other": "Distress linked to current stressors; no psychotic features",
 }
+_PSYCHOTIC = ("psychosis", "bipolar")
+# Per-contact probabilities, read once (the contact loop runs some 40 million times for 100,000 people).
+_P_DISENGAGE = tables.DISENGAGE.value
+_P_REENGAGE = tables.REENGAGE.value
+_P_DNA_DISENGAGED = tables.DNA_DISENGAGED.value
+_P_CANCEL = tables.CANCEL_PATIENT.value
+_P_CANCEL2 = tables.CANCEL_PATIENT.value + tables.CANCEL_PROVIDER.value
+_P_BOOKED = tables.BOOKED.value
 
 
 class _Life:
-    """Simulates one person from (seed, index); ``story()`` returns the finished story."""
+    """One person, simulated from (seed, index); ``story()`` returns the finished story."""
 
     def __init__(self, ctx: _Trust, index: int) -> None:
         self.ctx = ctx
         self.index = index
-        self.rng = random.Random(f"safetynet-synth:{ctx.seed}:{index}")
+        self.rng = random.Random(f"safetynet-synth:{ctx.seed}:{index}")  # noqa: S311 (reproducible, not secret)
+        self.random = self.rng.random  # bound once: called for nearly every event
+        self.first_day, self.next_workday, self.workdays = ctx.first_day, ctx.next_workday, len(ctx.next_workday)
         self.events: list[Event] = []
         self.risk_events: list[Event] = []
-        self.refusals: list[int] = []
-        self.capacity_done: list[int] = []
-        self.triggers: list[tuple[int, str]] = []  # (recorded, kind)
-        self.admissions: list[tuple[int, str, bool]] = []  # (at, legal, non-adherence before)
-        self.med: _Medication | None = None
-        self.stop_at = NEVER  # covert stop of medication
-        self.relapse_at = NEVER
+        self.triggers: list[tuple[int, str]] = []  # (recorded, kind) of what should prompt a risk review
+        self.refusals: list[int] = []  # depot refusals and non-adherence reports
+        self.capacity_asked: list[int] = []
+        self.admissions: list[tuple[int, str, bool]] = []  # (at, legal status, non-adherence before it)
+        self.open_eps: list[_Episode] = []
+        self.busy: dict[str, int] = {}  # team -> its latest contact, which an episode end must not precede
+        self.med: _Medication | None = None  # the regular medication, while prescribed
+        self.stop_at = NEVER  # when the person covertly stops it
+        self.destab_at = NEVER  # first sign of the next relapse or crisis
+        self.relapse_at = NEVER  # its peak
         self.nonadherent_cycle = False
         self.engaged = True
         self.missed = 0
         self.cto_until = 0
+        self.cto_pending: list[Event] = []  # future CTO events, withdrawn if the CTO ends early
         self.carer: str | None = None
+        self.carer_relationship = ""
         self.carer_consent = False
-        self.quick_readmission = False
+        self.carer_registered = False
+        self.diagnosed = False
+        self.decided_depot = False
+        self.last_discharge_dna = False
+        self.last_cpr = 0
         self.first_eip_start = NEVER
+        self.unseen_until = 0  # after a discharge whose 72-hour follow-up is missed
 
-    # -- helpers ---------------------------------------------------------------------
+    # -- small helpers -------------------------------------------------------------------------------------------
 
     def add(self, event: Event) -> Event:
         self.events.append(event)
+        if event["type"] == "contact" and event["at"] > self.busy.get(event["team"], 0):
+            self.busy[event["team"]] = event["at"]
         return event
 
     def clinic_time(self, day: int) -> int:
-        """A quarter-hour slot between 09:00 and 16:45 on the first working day from ``day``."""
-        day = self.ctx.workday_on_or_after(day)
-        return day * DAY + 540 + 15 * self.rng.randrange(32)
+        """A quarter-hour slot from 09:00 to 16:45 on the first working day on or after ``day``."""
+        i = day - self.first_day
+        workday = self.next_workday[i] if 0 <= i < self.workdays else self.ctx.workday_on_or_after(day)
+        return workday * DAY + 540 + 15 * int(self.random() * 32)
 
     def any_time(self, day: int) -> int:
-        """Any minute of the day except 01:00-01:59 (ambiguous or missing at clock changes)."""
-        minute = self.rng.randrange(1380)
+        """Any minute of the day except 01:00-01:59."""
+        minute = int(self.rng.random() * 1380)
         return day * DAY + (minute + 60 if minute >= 60 else minute)
 
     def later(self, t: int, minutes: float) -> int:
-        """``t`` plus a delay, stepping over 01:00-01:59 local."""
+        """``t`` moved by ``minutes``, stepping over 01:00-01:59."""
         out = t + int(minutes)
-        if 60 <= out % DAY < 120:
-            out += 60
-        return out
+        return out + 60 if 60 <= out % DAY < 120 else out
+
+    def between(self, low: int, high: int) -> int:
+        """A whole number from ``low`` to ``high`` inclusive (``randint``, at a fraction of its cost)."""
+        return low + int(self.random() * (high - low + 1))
 
     def days(self, median: float, sigma: float) -> float:
         return self.rng.lognormvariate(math.log(median), sigma)
 
     def worker(self, ep: _Episode, t: int) -> str:
+        """The key worker at ``t``, or a duty worker from the team when there is none."""
         for start, end, staff in ep.allocations:
             if start <= t < end:
                 return str(staff)
-        return self.rng.choice(self.ctx.key_workers[ep.team])  # a duty worker
+        return self.rng.choice(self.ctx.key_workers[ep.team])
 
-    def has_worker(self, ep: _Episode, t: int) -> bool:
-        return any(start <= t < end for start, end, _ in ep.allocations)
-
-    # -- the person --------------------------------------------------------------------
+    # -- the person ----------------------------------------------------------------------------------------------
 
     def story(self) -> PersonStory:
         ctx, rng = self.ctx, self.rng
-        r = rng.random()
-        shares = (
-            ("eip", T.ENTRY_EIP.value),
-            ("cmht", T.ENTRY_CMHT.value),
-            ("assertive_outreach", T.ENTRY_AO.value),
-            ("crisis", T.ENTRY_CRISIS.value),
+        entry = _weighted(
+            rng,
+            (
+                ("eip", tables.ENTRY_EIP.value),
+                ("cmht", tables.ENTRY_CMHT.value),
+                ("assertive_outreach", tables.ENTRY_AO.value),
+                ("crisis", tables.ENTRY_CRISIS.value),
+                ("liaison", tables.ENTRY_LIAISON.value),
+            ),
         )
-        entry = "liaison"
-        for pathway, share in shares:
-            if r < share:
-                entry = pathway
-                break
-            r -= share
-        self.entry = entry
-        self.diagnosis: T.Diagnosis = _weighted(rng, T.DIAGNOSES[entry])
+        self.entry: str = entry
+        self.diagnosis: tables.Diagnosis = _weighted(rng, tables.DIAGNOSES[entry])
         self.group = self.diagnosis[2]
         self.cmht_index = rng.randrange(len(ctx.cmht))
-        self.home_team = ctx.cmht[self.cmht_index]
-        self.home_pathway = "cmht"
+        self.home_team, self.home_pathway = ctx.cmht[self.cmht_index], "cmht"
         if entry == "eip":
-            self.home_team, self.home_pathway = ctx.locality(ctx.eip, self.cmht_index), "eip"
+            self.home_team, self.home_pathway = ctx.local(ctx.eip, self.cmht_index), "eip"
         elif entry == "assertive_outreach":
-            self.home_team = ctx.locality(ctx.ao, self.cmht_index)
-            self.home_pathway = "assertive_outreach"
+            self.home_team, self.home_pathway = ctx.local(ctx.ao, self.cmht_index), "assertive_outreach"
         self.patient = self._demographics()
-        psychotic = self.group in ("psychosis", "bipolar")
-        self.poor_adherence = psychotic and rng.random() < T.POOR_ADHERENCE.value
-        self.p_dna = rng.betavariate(1.3, 1.3 / T.DNA_ENGAGED.value - 1.3)
-        if entry == "assertive_outreach":
-            self.p_dna = min(0.5, self.p_dna * 2)
-        self.violent = self.group == "psychosis" and rng.random() < T.VIOLENCE_PRONE.value * (
-            1.3 if self.sex == "male" else 0.5
-        )
+        psychotic = self.group in _PSYCHOTIC
+        self.poor_adherence = psychotic and rng.random() < tables.POOR_ADHERENCE.value
+        mean_dna = tables.DNA_ENGAGED.value * (2 if entry == "assertive_outreach" else 1)
+        self.p_dna = rng.betavariate(1.3, 1.3 / mean_dna - 1.3)
+        male_factor = 1.3 if self.sex == "male" else 0.5
+        self.violent = self.group == "psychosis" and rng.random() < tables.VIOLENCE_PRONE.value * male_factor
         self.substance = rng.random() < (0.3 if psychotic else 0.12)
-        if rng.random() < (T.CARER_PSYCHOSIS.value if psychotic else T.CARER_OTHER.value):
+        if rng.random() < (tables.CARER_PSYCHOSIS.value if psychotic else tables.CARER_OTHER.value):
             self._choose_carer()
         self._live()
         return self._finish()
 
     def _demographics(self) -> dict[str, object]:
         ctx, rng = self.ctx, self.rng
-        group = self.group
-        p_male = {"psychosis": 0.62, "bipolar": 0.45, "pd": 0.25}.get(group, 0.42)
+        p_male = {"psychosis": 0.62, "bipolar": 0.45, "pd": 0.25}.get(self.group, 0.42)
         r = rng.random()
-        if r < 0.004:
-            sex = "other"
-        elif r < 0.007:
-            sex = "unknown"
-        else:
-            sex = "male" if rng.random() < p_male else "female"
+        sex = "other" if r < 0.004 else "unknown" if r < 0.007 else "male" if rng.random() < p_male else "female"
         self.sex = sex
         if self.entry == "eip":
             age = 16 + rng.betavariate(2, 5) * 40
@@ -466,12 +498,10 @@ class _Life:
             age = 22 + rng.betavariate(2, 3) * 40
         else:
             age = 18 + rng.betavariate(2, 3.2) * 62
-        born = date.fromordinal(ctx.window_start // DAY - int(age * 365.25) + rng.randrange(365))
         self.age = age
-        if sex == "male" or (sex not in ("female", "male") and rng.random() < 0.5):
-            first = rng.choice(ctx.male)
-        else:
-            first = rng.choice(ctx.female)
+        born = date.fromordinal(ctx.window_start // DAY - int(age * 365.25) + rng.randrange(365))
+        male_name = sex == "male" or (sex != "female" and rng.random() < 0.5)
+        first = rng.choice(ctx.male if male_name else ctx.female)
         self.surname = rng.choice(ctx.last)
         return {
             "nhs_number": nhs_number_for(ctx.seed, self.index),
@@ -483,142 +513,154 @@ class _Life:
 
     def _choose_carer(self) -> None:
         ctx, rng = self.ctx, self.rng
-        table = [(rel, w) for rel, _, w in T.RELATIONSHIPS]
-        relationship = _weighted(rng, table)
+        relationship = _weighted(rng, [(rel, w) for rel, _, w in tables.RELATIONSHIPS])
         if relationship in ("son", "daughter") and self.age < 38:
             relationship = "mother"
-        sex = next(s for rel, s, _ in T.RELATIONSHIPS if rel == relationship)
+        sex = next(s for rel, s, _ in tables.RELATIONSHIPS if rel == relationship)
         if sex == "any":
             sex = "f" if rng.random() < 0.6 else "m"
         first = rng.choice(ctx.female if sex == "f" else ctx.male)
-        family = relationship not in ("partner", "friend") and rng.random() < 0.85
-        self.carer = f"{first} {self.surname if family else rng.choice(ctx.last)}"
+        same_surname = relationship not in ("partner", "friend") and rng.random() < 0.85
+        self.carer = f"{first} {self.surname if same_surname else rng.choice(ctx.last)}"
         self.carer_relationship = relationship
-        self.carer_consent = rng.random() < T.CARER_CONSENT.value
+        self.carer_consent = rng.random() < tables.CARER_CONSENT.value
 
-    # -- the life loop -------------------------------------------------------------------
+    # -- the life loop -------------------------------------------------------------------------------------------
 
     def _live(self) -> None:
         ctx, rng = self.ctx, self.rng
         end = ctx.end
-        prevalent = self.entry in ("eip", "cmht", "assertive_outreach") and (rng.random() < T.PREVALENT.value)
-        span = end - 14 * DAY - ctx.window_start
-        t = ctx.window_start + rng.randrange(span) if not prevalent else ctx.window_start
+        prevalent = self.entry in ("eip", "cmht", "assertive_outreach") and rng.random() < tables.PREVALENT.value
         ep: _Episode | None
         if prevalent:
+            t = ctx.window_start
             ep = self._open_prevalent()
-            self._start_medication(ep, ctx.window_start, history=True)
-        elif self.entry in ("crisis", "liaison"):
-            ep = self._first_contact_in_crisis(t)
-            t = self._resume_at
+            self._start_medication(ep, t, history=True)
+            # Start the relapse clock in the past, so that some people are mid-cycle when the window opens.
+            self._schedule_destabilisation(t - int(rng.uniform(0, 3 * 365)) * DAY)
+            while self.relapse_at < t + DAY:
+                self._schedule_destabilisation(self.relapse_at + 30 * DAY)
         else:
-            ep = self._refer(self.home_team, self.home_pathway, t)
-            t = ep.start
-            self._start_medication(ep, self.later(t, self.days(21, 0.5) * DAY), history=False)
-        self._schedule_destabilisation(t)
-        exit_at = min(
-            t + int(rng.expovariate(T.MOVED_AWAY.value) * 365 * DAY),
-            t + int(rng.expovariate(T.DIED.value) * 365 * DAY),
-        )
+            t = ctx.window_start + rng.randrange(end - 14 * DAY - ctx.window_start)
+            if self.entry in ("crisis", "liaison"):
+                t, ep = self._first_contact_in_crisis(t)
+            else:
+                ep = self._refer(self.home_team, self.home_pathway, t)
+                t = ep.start
+                self._start_medication(ep, self.clinic_time(t // DAY + int(self.days(21, 0.5))), history=False)
+        if self.destab_at == NEVER:
+            self._schedule_destabilisation(t)
+        years_left = min(rng.expovariate(tables.MOVED_AWAY.value), rng.expovariate(tables.DIED.value))
+        exit_at = self.clinic_time(t // DAY + int(years_left * 365)) if years_left < 100 else NEVER
         exit_reason = "moved_away" if rng.random() < 0.72 else "died"
         while t < end:
             if ep is not None:
-                stop = min(self.destab_at, ep.planned_end, exit_at, end)
+                t = max(t, ep.start)  # a new episode may start after a wait
+                # Whichever comes first: the next relapse, the planned end of the episode, leaving, the window end.
+                fire = min(self.destab_at, ep.planned_end, exit_at, end)
+                stop = max(t, fire)
                 closed = self._stable(ep, t, stop)
                 if closed is not None:
-                    t = closed
-                    ep = None
+                    t, ep = closed, None
                     continue
                 t = stop
-                if t >= end:
+                if fire == end:
                     break
-                if t == exit_at:
-                    self._close(ep, t, exit_reason, "none" if exit_reason == "died" else "other")
+                if fire == exit_at:
+                    self._close(ep, t, exit_reason, "none")
                     return
-                if t == ep.planned_end:
+                if fire == ep.planned_end:
                     ep = self._planned_end(ep, t)
                     continue
                 t, ep = self._destabilise(ep, t)
-            else:
-                reref = NEVER
-                p = T.REREFERRAL.value if self.last_discharge_dna else T.REREFERRAL_OTHER.value
-                if rng.random() < p:
-                    reref = self.later(t, self.days(150, 0.6) * DAY)
-                nxt = min(self.destab_at, reref, exit_at)
-                if nxt >= end:
-                    break
-                if nxt == exit_at:
-                    return
-                if nxt == reref:
-                    ep = self._refer(self.home_team, self.home_pathway, reref)
-                    t = ep.start
-                    if self.med is None and self.group != "other":
-                        self._start_medication(ep, self.later(t, 14 * DAY), history=False)
-                    continue
-                t, ep = self._destabilise(None, nxt)
+                if ep is not None and ep.planned_end < t + 42 * DAY:  # nobody is discharged straight after a crisis
+                    ep.planned_end = self.clinic_time(t // DAY + self.between(42, 120))
+                continue
+            p = tables.REREFERRAL.value if self.last_discharge_dna else tables.REREFERRAL_OTHER.value
+            reref = self.later(t, self.days(150, 0.6) * DAY) if rng.random() < p else NEVER
+            fire = min(self.destab_at, reref, exit_at)
+            if fire >= end or fire == exit_at:
+                return
+            t = max(t + DAY, fire)
+            if fire == reref:
+                self._home_after(t)
+                ep = self._refer(self.home_team, self.home_pathway, t)
+                t = ep.start
+                if self.med is None:
+                    self._start_medication(ep, self.later(t, 14 * DAY), history=False)
+                continue
+            t, ep = self._destabilise(None, t)
 
-    # -- referral and episodes ---------------------------------------------------------
+    def _home_after(self, t: int) -> None:
+        """After the EIP years, people come back to their CMHT."""
+        if self.home_pathway == "eip" and t > self.first_eip_start + 900 * DAY:
+            self.home_team, self.home_pathway = self.ctx.cmht[self.cmht_index], "cmht"
+
+    # -- referrals and episodes ----------------------------------------------------------------------------------
 
     def _refer(self, team: str, pathway: str, t: int, *, wait: float | None = None) -> _Episode:
+        """An accepted referral, perhaps a wait, and the start of the episode."""
         rng = self.rng
         self.add({"at": t, "type": "referral_accepted", "team": team})
         if wait is None:
             if pathway == "eip":
-                wait = self.days(T.EIP_WAIT.value, 0.7)
-            elif pathway in ("cmht", "assertive_outreach"):
-                wait = self.days(T.CMHT_WAIT.value if pathway == "cmht" else 14, 0.8)
+                wait = self.days(tables.EIP_WAIT.value, 0.7)
+            elif pathway == "cmht":
+                wait = self.days(tables.CMHT_WAIT.value, 0.8)
+            elif pathway == "assertive_outreach":
+                wait = self.days(14, 0.5)
             else:
                 wait = 0.0
-        if wait > 10 and rng.random() < T.TRIAGE_SAFETY_PLAN.value:
-            when = self.later(t, rng.uniform(1, 7) * DAY)
-            self._assessment(when, team, self.ctx.manager[team], triage=True)
+        if wait > 10 and rng.random() < tables.TRIAGE_SAFETY_PLAN.value:
+            self._assessment(self.clinic_time(t // DAY + self.between(1, 7)), team, self.ctx.manager[team], triage=True)
         start = self.clinic_time(t // DAY + int(wait)) if wait >= 1 else self.later(t, 30)
-        start = max(start, t + 30)
-        return self._open(team, pathway, start)
+        return self._open(team, pathway, max(start, t + 30))
 
     def _open(self, team: str, pathway: str, start: int) -> _Episode:
         ctx, rng = self.ctx, self.rng
-        ep = _Episode(team=team, pathway=pathway, start=start)
-        ep.interval = _INTERVAL.get(pathway, 1.0)
+        ep = _Episode(team=team, pathway=pathway, start=start, interval=_INTERVAL.get(pathway, 1.0))
         self.add({"at": start, "type": "episode_start", "team": team, "pathway": pathway})
-        # Key worker allocation and later changes of key worker, generated up front.
+        self.open_eps.append(ep)
+        # Key worker allocations over the episode, including changes of key worker, drawn up front; allocation
+        # happens in working hours, except by the crisis team, which allocates as it takes someone on.
         r = rng.random()
-        if pathway in ("crisis", "liaison"):
-            delay = rng.uniform(0, 0.5) * DAY if pathway == "crisis" else NEVER
-        elif r < T.KW_NEVER.value:
-            delay = NEVER
-        elif r < T.KW_NEVER.value + T.KW_LATE.value:
-            delay = rng.uniform(8, 60) * DAY
+        if pathway == "liaison" or (pathway != "crisis" and r < tables.KW_NEVER.value):
+            delay = None  # liaison sees and discharges within a day or two; some episodes never get one
+        elif pathway == "crisis":
+            delay = 0
+        elif r < tables.KW_NEVER.value + tables.KW_LATE.value:
+            delay = self.between(8, 60)
         else:
-            delay = rng.choice((0.0, 0.0, rng.uniform(0, 7))) * DAY
-        if delay < NEVER:
-            at = start + int(delay)
-            workers = ctx.key_workers[team]
+            delay = self.between(1, 5) if rng.random() < 0.4 else 0
+        if delay is not None:
+            at = max(start, self.clinic_time(start // DAY + delay)) if delay else start
             while at < ctx.end:
-                worker = rng.choice(workers)
-                tenure = int(rng.expovariate(T.KW_TURNOVER.value) * 365 * DAY)
-                ep.allocations.append([at, at + tenure, worker])
-                gap = rng.uniform(0, 14) if rng.random() < 0.9 else rng.uniform(15, 60)
-                at = self.later(at + tenure, gap * DAY)
+                tenure_days = 1 + int(rng.expovariate(tables.KW_TURNOVER.value) * 365)
+                until = self.clinic_time(at // DAY + tenure_days)
+                ep.allocations.append([at, until, rng.choice(ctx.key_workers[team])])
+                gap = self.between(0, 14) if rng.random() < 0.9 else self.between(15, 60)
+                at = self.clinic_time(until // DAY + gap) if gap else until
+        # Lengths are exponential, so for someone already on the caseload the rest runs from the window start.
+        from_day = max(start, ctx.window_start) // DAY
         if pathway == "eip":
             self.first_eip_start = min(self.first_eip_start, start)
-            ep.planned_end = self.first_eip_start + int(T.EIP_YEARS.value * 365 * DAY)
+            years = int(tables.EIP_YEARS.value * 365)
+            ep.planned_end = self.clinic_time(max(start // DAY + 90, self.first_eip_start // DAY + years))
             if rng.random() < 0.6:
                 ep.transfer_to = (ctx.cmht[self.cmht_index], "cmht")
         elif pathway == "assertive_outreach":
-            ep.planned_end = start + int(rng.expovariate(1 / 4) * 365 * DAY)
+            ep.planned_end = self.clinic_time(from_day + int(rng.expovariate(1 / 4) * 365))
             ep.transfer_to = (ctx.cmht[self.cmht_index], "cmht")
         elif pathway == "cmht":
-            mean = 6 * 365 if self.group in ("psychosis", "bipolar") else T.RECOVERED_MOOD.value
-            ep.planned_end = start + int(rng.expovariate(1 / mean) * DAY)
-        if self.diagnosis_given is False and pathway != "crisis":
+            mean = 6 * 365 if self.group in _PSYCHOTIC else tables.RECOVERED_MOOD.value
+            ep.planned_end = self.clinic_time(from_day + int(rng.expovariate(1 / mean)) + 30)
+        if not self.diagnosed and pathway != "crisis":
             self._diagnose(ep)
-        if self.carer and not self.carer_registered and rng.random() < 0.8:
-            when = self.clinic_time(start // DAY + rng.randrange(0, 60))
+        if self.carer and not self.carer_registered and pathway != "liaison" and rng.random() < 0.8:
             self.carer_registered = True
             self.add(
                 {
-                    "at": when,
+                    "at": self.clinic_time(start // DAY + rng.randrange(60)),
                     "type": "carer_registered",
                     "team": team,
                     "name": self.carer,
@@ -626,49 +668,35 @@ class _Life:
                     "consent_to_share": self.carer_consent,
                 }
             )
-        self.open_eps.append(ep)
         return ep
-
-    diagnosis_given = False
-    carer_registered = False
-    last_discharge_dna = False
-    destab_at = NEVER
-    _resume_at = 0
-
-    @property
-    def open_eps(self) -> list[_Episode]:
-        eps: list[_Episode] | None = getattr(self, "_open_eps", None)
-        if eps is None:
-            eps = []
-            self._open_eps = eps
-        return eps
 
     def _diagnose(self, ep: _Episode) -> None:
         rng = self.rng
+        self.diagnosed = True
+        at = self.clinic_time(ep.start // DAY + rng.randrange(28)) if ep.pathway != "liaison" else ep.start + HOUR
         code, display, _ = self.diagnosis
-        at = self.clinic_time(ep.start // DAY + rng.randrange(0, 28))
-        self.diagnosis_given = True
+        by = self.ctx.consultant[ep.team]
         self.add(
             {
                 "at": at,
                 "type": "diagnosis",
                 "team": ep.team,
-                "by": self.ctx.consultant[ep.team],
+                "by": by,
                 "code": code,
                 "system": "icd10",
                 "display": display,
             }
         )
-        if code in T.PROVISIONAL_PSYCHOSIS and rng.random() < 0.4:
-            code, display, _ = T.FIRMED_UP
-            self.diagnosis = T.FIRMED_UP
+        if code in tables.PROVISIONAL_PSYCHOSIS and rng.random() < 0.4:  # firmed up after months in EIP
+            self.diagnosis = tables.FIRMED_UP
+            code, display, _ = tables.FIRMED_UP
             later = self.clinic_time(at // DAY + rng.randrange(120, 400))
             self.add(
                 {
                     "at": later,
                     "type": "diagnosis",
                     "team": ep.team,
-                    "by": self.ctx.consultant[ep.team],
+                    "by": by,
                     "code": code,
                     "system": "icd10",
                     "display": display,
@@ -676,164 +704,155 @@ class _Life:
             )
 
     def _open_prevalent(self) -> _Episode:
-        """Someone already on the caseload: a backdated opening and a little history."""
+        """Someone already on the caseload: a backdated opening, some history, and the state just before."""
         ctx, rng = self.ctx, self.rng
         ws = ctx.window_start
         years = rng.uniform(0.1, 2.6 if self.entry == "eip" else 6.0)
         start_day = ws // DAY - int(years * 365)
         referral = self.clinic_time(start_day - int(self.days(21, 0.6)))
-        ep = self._refer(self.home_team, self.home_pathway, referral, wait=(start_day * DAY - referral) / DAY)
-        team = ep.team
-        # Past admissions and risk events are in the record already (recorded == at).
-        if self.group in ("psychosis", "bipolar") and years > 1 and rng.random() < 0.45:
+        ep = self._refer(self.home_team, self.home_pathway, referral, wait=start_day - referral // DAY)
+        # Earlier admissions and risk events are already in the record (recorded when they happened).
+        if self.group in _PSYCHOTIC and years > 1.5 and rng.random() < 0.45:
+            earliest = ep.start + 30 * DAY
             for _ in range(1 + (rng.random() < 0.35)):
-                adm = self.any_time(ep.start // DAY + rng.randrange(30, int(years * 365) - 60))
+                room = (ws - 60 * DAY - earliest) // DAY
+                if room < 30:
+                    break
+                adm = self.any_time(earliest // DAY + rng.randrange(room))
                 legal = _weighted(rng, (("01", 0.35), ("02", 0.3), ("03", 0.35)))
-                self.add({"at": adm, "type": "admission", "ward": rng.choice(ctx.wards), "legal_status": legal})
-                ward = self.events[-1]["ward"]
-                dis = self.clinic_time(adm // DAY + int(self.days(30, 0.5)))
-                dis = min(dis, ws - 20 * DAY)
-                if dis <= adm:
-                    dis = self.later(adm, 2 * DAY)
+                ward = rng.choice(ctx.wards)
+                dis = min(self.clinic_time(adm // DAY + int(self.days(30, 0.5)) + 1), ws - 20 * DAY)
+                self.add({"at": adm, "type": "admission", "ward": ward, "legal_status": legal})
+                dis = max(dis, adm + DAY)
                 self.add({"at": dis, "type": "inpatient_discharge", "ward": ward})
+                follow = self.later(dis, rng.uniform(3, 70 if rng.random() < 0.8 else 240) * HOUR)
+                self.add(self._contact(follow, ep.team, "attended", "home_visit", self.worker(ep, follow)))
                 self.admissions.append((adm, legal, rng.random() < 0.6))
+                earliest = max(dis, adm + DAY) + 30 * DAY
         if self.violent and years > 0.5 and rng.random() < 0.7:
             at = self.any_time(ep.start // DAY + rng.randrange(1, int(years * 365)))
-            self._risk(at, "violence_to_others", "minor", "record", "Assaulted a family member when unwell", team=team)
+            self._risk(at, "violence_to_others", "minor", "record", "Assaulted a family member when unwell", ep.team)
         if self.group == "pd" and rng.random() < 0.7:
             at = self.any_time(ep.start // DAY + rng.randrange(1, max(2, int(years * 365))))
-            self._risk(at, "self_harm", "minor", "self", "Cut forearm after argument", team=team)
-        # The state just before the window: last contact, assessment and care plan review.
+            self._risk(at, "self_harm", "minor", "self", "Cut forearm after an argument", ep.team)
         last_contact = self.clinic_time(ws // DAY - rng.randrange(3, 25))
         if last_contact > ep.start:
-            self.add(
-                {
-                    "at": last_contact,
-                    "type": "contact",
-                    "team": team,
-                    "outcome": "attended",
-                    "mode": "face_to_face",
-                    "planned": True,
-                    "by": self.worker(ep, last_contact),
-                }
-            )
-        ra = self.clinic_time(ws // DAY - rng.randrange(0, 175))
+            by = self.worker(ep, last_contact)
+            self.add(self._contact(last_contact, ep.team, "attended", "face_to_face", by))
+        ra = self.clinic_time(ws // DAY - rng.randrange(175))
         if ra > ep.start:
-            self._assessment(ra, team, self.worker(ep, ra), episode=ep)
-        cpr = self.clinic_time(ws // DAY - rng.randrange(0, 330))
+            self._assessment(ra, ep.team, self.worker(ep, ra), episode=ep)
+        cpr = self.clinic_time(ws // DAY - rng.randrange(330))
         if cpr > ep.start:
             self._care_plan_review(cpr, ep)
-            ep.__dict__ if False else None  # noqa: B018 - keeps slots happy for mypy
             self.last_cpr = cpr
         return ep
 
-    last_cpr = 0
-
     def _planned_end(self, ep: _Episode, t: int) -> _Episode | None:
-        """Planned discharge or transfer at the end of an episode's expected length."""
+        """The end of an episode's expected length: a transfer, or a planned discharge to the GP."""
+        when = t if t == ep.planned_end else self.clinic_time(t // DAY + 1)  # planned ends are clinic times
         if ep.transfer_to is not None:
             team, pathway = ep.transfer_to
-            handover = self.clinic_time(t // DAY)
-            self._close(ep, handover, "transferred", "other_team")
-            new = self._refer(team, pathway, handover, wait=self.rng.uniform(0, 10))
+            self._close(ep, when, "transferred", "other_team")
             self.home_team, self.home_pathway = team, pathway
-            return new
-        when = self.clinic_time(t // DAY)
+            return self._refer(team, pathway, when, wait=self.rng.uniform(0, 10))
+        if ep.pathway == "eip":
+            self.home_team, self.home_pathway = self.ctx.cmht[self.cmht_index], "cmht"
         self._discharge_bundle(ep, when, planned=True)
         self._close(ep, when, "recovered", "gp")
-        self._after_gp_discharge(when, non_attendance=False)
+        self._after_gp_discharge(ep.team, when, non_attendance=False)
         return None
 
-    def _close(self, ep: _Episode, t: int, reason: str, destination: str, rationale: str | None = None) -> None:
-        """End the key worker allocation, then the episode, at ``t``."""
-        kept: list[list[Any]] = []
+    def _close(self, ep: _Episode, t: int, reason: str, destination: str, rationale: str | None = None) -> int:
+        """Reviews over the episode, its key worker allocations, then the end of the episode at ``t`` (or just
+        after the team's last contact, if one is already booked later); returns when it ended."""
+        if self.busy.get(ep.team, 0) >= t:
+            t = self.later(self.busy[ep.team], 30)
+        kept = []
         for alloc in ep.allocations:
             if alloc[0] >= t:
                 break
             alloc[1] = min(alloc[1], t)
             kept.append(alloc)
-        ep.allocations = kept
         self._reviews(ep, t)
+        manager = self.ctx.manager[ep.team]
         for start, stop, staff in kept:
-            self.add(
-                {
-                    "at": start,
-                    "type": "keyworker_assigned",
-                    "team": ep.team,
-                    "staff": staff,
-                    "by": self.ctx.manager[ep.team],
-                }
-            )
+            self.add({"at": start, "type": "keyworker_assigned", "team": ep.team, "staff": staff, "by": manager})
             self.add({"at": stop, "type": "keyworker_ended", "team": ep.team, "staff": staff})
         event: Event = {"at": t, "type": "episode_end", "team": ep.team, "reason": reason, "destination": destination}
         if rationale:
             event["override_rationale"] = rationale
         self.add(event)
-        if ep in self.open_eps:
-            self.open_eps.remove(ep)
-        ep.planned_end = t
+        self.open_eps.remove(ep)
         ep.allocations = []
+        ep.planned_end = t
+        return t
 
     def _flush_open(self) -> None:
-        """Episodes still open at the end of the window: emit their allocations and reviews."""
-        for ep in list(self.open_eps):
-            self._reviews(ep, self.ctx.end)
+        """Episodes still open at the end of the window: their reviews and allocations so far."""
+        end = self.ctx.end
+        for ep in self.open_eps:
+            self._reviews(ep, end)
+            manager = self.ctx.manager[ep.team]
             for start, stop, staff in ep.allocations:
-                if start > self.ctx.end:
+                if start > end:
                     break
-                self.add(
-                    {
-                        "at": start,
-                        "type": "keyworker_assigned",
-                        "team": ep.team,
-                        "staff": staff,
-                        "by": self.ctx.manager[ep.team],
-                    }
-                )
-                if stop <= self.ctx.end:
+                self.add({"at": start, "type": "keyworker_assigned", "team": ep.team, "staff": staff, "by": manager})
+                if stop <= end:
                     self.add({"at": stop, "type": "keyworker_ended", "team": ep.team, "staff": staff})
 
-    # -- stable stretches --------------------------------------------------------------
+    # -- stable stretches ----------------------------------------------------------------------------------------
 
-    def _stable(self, ep: _Episode, a: int, b: int, dna_mult: float = 1.0) -> int | None:
-        """Planned contacts and depot doses in [a, b); returns a discharge time if discharged."""
-        if self.med is not None and self.med.route == "depot":
-            self._depot_doses(ep, a, b, refusing=False)
-        return self._contacts(ep, a, b, dna_mult)
+    def _stable(self, ep: _Episode, a: int, b: int) -> int | None:
+        """Planned contacts and depot doses in [a, b); returns the discharge time if discharged on the way."""
+        depot = self.med if self.med is not None and self.med.route == "depot" else None
+        closed = self._contacts(ep, a, b, 1.0)
+        if depot is not None:
+            self._depot_doses(ep, depot, a, b if closed is None else closed)
+        return closed
+
+    @staticmethod
+    def _contact(t: int, team: str, outcome: str, mode: str, by: str, planned: bool = True) -> Event:
+        return {
+            "at": t,
+            "type": "contact",
+            "team": team,
+            "outcome": outcome,
+            "mode": mode,
+            "planned": planned,
+            "by": by,
+        }
 
     def _contacts(self, ep: _Episode, a: int, b: int, dna_mult: float) -> int | None:
+        """Planned contacts in [a, b) with the engagement model; may discharge for non-attendance."""
         ctx, rng = self.ctx, self.rng
-        modes = _MODES_AO if ep.pathway == "assertive_outreach" else _MODES_COMMUNITY
+        modes = _MODES_AO if ep.pathway == "assertive_outreach" else _MODES
         day = a // DAY + max(1, int(ep.interval * rng.uniform(0.3, 1.0)))
         last = a
-        while True:
-            t = self.clinic_time(day)
-            if t >= b:
-                return None
-            mode = _weighted(rng, modes)
+        random, team, add, contact = self.random, ep.team, self.add, self._contact
+        p_disengage, p_booked = _P_DISENGAGE * dna_mult, _P_BOOKED
+        while (t := self.clinic_time(day)) < b:
+            mode = modes.pick(rng)
             if self.engaged:
                 p_miss = min(0.6, self.p_dna * dna_mult)
-                if rng.random() < T.DISENGAGE.value * dna_mult:
-                    self.engaged = False
+                self.engaged = random() >= p_disengage
             else:
-                p_miss = T.DNA_DISENGAGED.value
-                if rng.random() < T.REENGAGE.value:
-                    self.engaged = True
-            r = rng.random()
+                p_miss = _P_DNA_DISENGAGED
+                self.engaged = random() < _P_REENGAGE
+            r = random()
             if r < p_miss:
                 outcome = "no_access" if mode == "home_visit" else "dna"
-            elif r < p_miss + T.CANCEL_PATIENT.value:
+            elif r < p_miss + _P_CANCEL:
                 outcome = "cancelled_by_patient"
-            elif r < p_miss + T.CANCEL_PATIENT.value + T.CANCEL_PROVIDER.value:
+            elif r < p_miss + _P_CANCEL2:
                 outcome = "cancelled_by_provider"
-            elif mode == "face_to_face" and r < p_miss + 0.08:
+            elif mode == "face_to_face" and r < p_miss + _P_CANCEL2 + 0.01:
                 outcome = "late_not_seen"
             else:
                 outcome = "attended"
             by = self.worker(ep, t)
-            if rng.random() < T.BOOKED.value:
-                booked = max(last + HOUR, t - int(rng.uniform(3, 14) * DAY))
-                booked = self.later(booked, 0)
+            if random() < p_booked:
+                booked = self.later(max(last + HOUR, t - int(rng.uniform(3, 14) * DAY)), 0)
                 if booked < t:
                     self.add(
                         {
@@ -845,17 +864,7 @@ class _Life:
                             "by": ctx.admin[ep.team],
                         }
                     )
-            self.add(
-                {
-                    "at": t,
-                    "type": "contact",
-                    "team": ep.team,
-                    "outcome": outcome,
-                    "mode": mode,
-                    "planned": True,
-                    "by": by,
-                }
-            )
+            add(contact(t, team, outcome, mode, by))
             last = t
             if outcome == "attended":
                 self.missed = 0
@@ -863,23 +872,16 @@ class _Life:
                 day = t // DAY + max(1, round(ep.interval * rng.uniform(0.7, 1.3)))
                 continue
             if outcome not in ("dna", "no_access"):
-                day = t // DAY + rng.randint(2, 7)
+                day = t // DAY + self.between(2, 7)
                 continue
             self.missed += 1
-            if rng.random() < T.PHONE_AFTER_DNA.value:
-                call = self.later(t, rng.uniform(2, 26) * HOUR)
+            if rng.random() < tables.PHONE_AFTER_DNA.value:
+                # A call the same afternoon, or the next working morning.
+                call = t + self.between(1, 3) * HOUR if t % DAY < 14 * HOUR else self.clinic_time(t // DAY + 1)
                 if call < b:
                     reached = rng.random() < (0.45 if self.engaged else 0.15)
                     self.add(
-                        {
-                            "at": call,
-                            "type": "contact",
-                            "team": ep.team,
-                            "outcome": "attended" if reached else "no_access",
-                            "mode": "phone",
-                            "planned": False,
-                            "by": by,
-                        }
+                        self._contact(call, ep.team, "attended" if reached else "no_access", "phone", by, planned=False)
                     )
                     last = call
                     if reached:
@@ -887,149 +889,144 @@ class _Life:
             if self.missed >= 3 and not ep.workflow:
                 ep.workflow = True
                 if rng.random() < _DISCHARGE_DNA.get(ep.pathway, 0.0):
-                    when = self.clinic_time(t // DAY + rng.randint(7, 28))
-                    if when >= b:
-                        return None
+                    when = self.clinic_time(t // DAY + self.between(7, 28))
+                    if when < b:
+                        self._discharge_for_non_attendance(ep, t, when, by)
+                        return when
+                else:
                     self.add(
                         {
-                            "at": self.later(t, 3 * HOUR),
+                            "at": self.later(t, 2 * HOUR),
                             "type": "note",
                             "team": ep.team,
                             "by": by,
-                            "text": "Opt-in letter sent: please contact the team within 14 days",
+                            "text": rng.choice(tables.DNA_NOTES),
                         }
                     )
-                    self._discharge_bundle(ep, when, planned=False)
-                    dna = rng.random() < 0.7
-                    rationale = None
-                    if rng.random() < T.OVERRIDE_RECORDED.value:
-                        rationale = "Consultant review: no current risk indicators; GP to re-refer if concerned"
-                    self._close(ep, when, "non_attendance" if dna else "disengaged", "gp", rationale)
-                    self._after_gp_discharge(when, non_attendance=True)
-                    return when
-                self.add(
-                    {
-                        "at": self.later(t, 2 * HOUR),
-                        "type": "note",
-                        "team": ep.team,
-                        "by": by,
-                        "text": rng.choice(T.DNA_NOTES),
-                    }
-                )
-                if self.carer_registered and rng.random() < 0.5:
-                    self.add(
-                        {
-                            "at": self.later(t, 26 * HOUR),
-                            "type": "note",
-                            "team": ep.team,
-                            "by": by,
-                            "text": f"Spoke with {self.carer} ({self.carer_relationship}) about missed appointments",
-                        }
-                    )
-            day = t // DAY + rng.randint(3, 7)
+                    if self.carer_registered and rng.random() < 0.5:
+                        text = f"Spoke with {self.carer} ({self.carer_relationship}) about missed appointments"
+                        self.add(
+                            {"at": self.later(t, 26 * HOUR), "type": "note", "team": ep.team, "by": by, "text": text}
+                        )
+            day = t // DAY + self.between(3, 7)
+        return None
 
-    def _depot_doses(self, ep: _Episode, a: int, b: int, *, refusing: bool) -> None:
-        med, rng = self.med, self.rng
-        assert med is not None
+    def _discharge_for_non_attendance(self, ep: _Episode, t: int, when: int, by: str) -> None:
+        rng = self.rng
+        text = "Opt-in letter sent: please contact the team within 14 days"
+        self.add({"at": self.later(t, 3 * HOUR), "type": "note", "team": ep.team, "by": by, "text": text})
+        self._discharge_bundle(ep, when, planned=False)
+        rationale = None
+        if rng.random() < tables.OVERRIDE_RECORDED.value:
+            rationale = "Consultant review: no current risk indicators; GP to re-refer if concerned"
+        self._close(ep, when, "non_attendance" if rng.random() < 0.7 else "disengaged", "gp", rationale)
+        self._after_gp_discharge(ep.team, when, non_attendance=True)
+
+    def _depot_doses(self, ep: _Episode, med: _Medication, a: int, b: int, *, refusing: int = 0) -> int | None:
+        """Depot injections due in [a, b): mostly near the due date, some late, some refused.
+
+        With ``refusing`` the person refuses that many weekly offers and no more; returns the last refusal."""
+        rng = self.rng
+        last_refusal = None
         while med.next_due < b:
-            due_day = max(med.next_due, a) // DAY
             r = rng.random()
-            if r < T.DEPOT_LATE.value:
-                offset = rng.randint(8, 20)
-            elif r < T.DEPOT_LATE.value + 0.08:
-                offset = rng.randint(4, 7)
+            if r < tables.DEPOT_LATE.value:
+                offset = self.between(8, 20)
+            elif r < tables.DEPOT_LATE.value + 0.08:
+                offset = self.between(4, 7)
             else:
-                offset = rng.randint(-3, 3)
-            t = self.clinic_time(due_day + offset)
-            if t < a:
-                t = self.clinic_time(a // DAY + 1)
+                offset = self.between(-3, 3)
+            t = self.clinic_time(max(med.next_due, a) // DAY + offset)
+            t = max(t, self.clinic_time(a // DAY + 1))
             if t >= b:
-                return
+                return last_refusal
             by = self.worker(ep, t)
-            if refusing or rng.random() < T.DEPOT_REFUSED.value:
+            if refusing or rng.random() < tables.DEPOT_REFUSED.value:
                 self.add({"at": t, "type": "depot_refused", "team": ep.team, "drug": med.drug, "by": by})
+                med.last = t
                 self.refusals.append(t)
                 self.triggers.append((t, "depot_refused"))
-                self._maybe_capacity(ep, t)
+                self._maybe_capacity(ep.team, t)
+                last_refusal = t
                 if refusing:
+                    refusing -= 1
                     med.next_due = t + 7 * DAY
+                    if refusing == 0:
+                        return t
                     continue
-                retry = self.clinic_time(t // DAY + rng.randint(3, 8))
+                retry = self.clinic_time(t // DAY + self.between(3, 8))
                 if retry < b and rng.random() < 0.75:
                     self.add({"at": retry, "type": "depot_given", "team": ep.team, "drug": med.drug, "by": by})
+                    med.last = retry
                     med.next_due = retry + med.interval * DAY
                 else:
                     med.next_due = t + med.interval * DAY
                 continue
             self.add({"at": t, "type": "depot_given", "team": ep.team, "drug": med.drug, "by": by})
+            med.last = t
             med.next_due = t + med.interval * DAY
+        return last_refusal
 
-    def _maybe_capacity(self, ep: _Episode, t: int) -> None:
-        recent = [x for x in self.refusals if t - 90 * DAY <= x <= t]
-        if len(recent) < 3 or any(t - 90 * DAY <= c <= t for c in self.capacity_done):
+    def _maybe_capacity(self, team: str, t: int) -> None:
+        """Three or more refusals in 90 days should prompt a capacity assessment; about half the time it does."""
+        if sum(1 for x in self.refusals if t - 90 * DAY <= x <= t) < 3:
             return
-        if self.rng.random() < T.CAPACITY_AFTER_REFUSALS.value:
-            when = self.clinic_time(t // DAY + self.rng.randint(1, 14))
-            self._capacity(when, ep.team, "antipsychotic medication")
+        if any(t - 90 * DAY <= c <= t for c in self.capacity_asked):
+            return
+        if self.rng.random() < tables.CAPACITY_AFTER_REFUSALS.value:
+            self._capacity(self.clinic_time(t // DAY + self.between(1, 14)), team, "antipsychotic medication")
         else:
-            self.capacity_done.append(t)  # the moment passed; do not ask again in this window
+            self.capacity_asked.append(t)  # the moment passed unremarked
 
     def _capacity(self, t: int, team: str, about: str) -> None:
         outcome = "lacks_capacity" if self.rng.random() < 0.35 else "has_capacity"
-        self.capacity_done.append(t)
+        self.capacity_asked.append(t)
+        by = self.ctx.consultant[team]
         self.add(
             {
                 "at": t,
                 "type": "capacity_assessment",
                 "team": team,
-                "by": self.ctx.consultant[team],
+                "by": by,
                 "decision_about": about,
                 "outcome": outcome,
             }
         )
 
-    # -- medication --------------------------------------------------------------------
+    # -- medication ----------------------------------------------------------------------------------------------
 
     def _start_medication(self, ep: _Episode, t: int, *, history: bool, depot: bool | None = None) -> None:
-        """Prescribe (or re-prescribe) the regular medication and schedule its covert stop."""
+        """Prescribe (or re-prescribe) the regular medication, then schedule the next destabilisation."""
         rng = self.rng
         group = self.group
         if group == "other" or (group == "pd" and rng.random() < 0.6):
-            self.med = None
+            self._schedule_destabilisation(t)
             return
         if group == "psychosis":
             if depot is None:
-                share = T.DEPOT_PSYCHOSIS.value
-                share = {"eip": share / 3, "assertive_outreach": share * 1.7}.get(ep.pathway, share * 1.05)
+                share = tables.DEPOT_PSYCHOSIS.value * {"eip": 0.35, "assertive_outreach": 1.7}.get(ep.pathway, 1.05)
                 depot = rng.random() < share
             if depot:
-                drug, dose, interval = rng.choice(T.DEPOTS)
+                drug, dose, interval = rng.choice(tables.DEPOTS)
                 med = _Medication(drug, "depot", dose, interval)
             elif ep.pathway == "assertive_outreach" and rng.random() < 0.3:
-                med = _Medication(*T.CLOZAPINE, route="oral")
+                med = _oral(tables.CLOZAPINE)
             else:
-                med = _Medication(*rng.choice(T.ORAL_ANTIPSYCHOTICS), route="oral")
+                med = _oral(rng.choice(tables.ORAL_ANTIPSYCHOTICS))
         elif group == "bipolar":
-            med = _Medication(*rng.choice(T.MOOD_STABILISERS), route="oral")
+            med = _oral(rng.choice(tables.MOOD_STABILISERS))
         else:
-            med = _Medication(*rng.choice(T.ANTIDEPRESSANTS), route="oral")
+            med = _oral(rng.choice(tables.ANTIDEPRESSANTS))
         start = t
-        if history:  # a prescription from before the window
-            start = max(ep.start + DAY, self.clinic_time(ep.start // DAY + rng.randrange(7, 60)))
-            start = min(start, t - DAY)
-        if self.med is not None and self.med.drug != med.drug and not self.stopped_recorded:
-            self.add(
-                {
-                    "at": self.later(start, -5),
-                    "type": "medication_stop",
-                    "team": ep.team,
-                    "by": self.ctx.consultant[ep.team],
-                    "drug": self.med.drug,
-                    "reason": "Switched",
-                }
-            )
+        if history:  # prescribed before the window
+            start = max(min(self.clinic_time(ep.start // DAY + rng.randrange(7, 60)), t - DAY), ep.start + HOUR)
+        if self.med is not None:
+            if self.med.drug == med.drug:  # still prescribed: carry on
+                self._schedule_destabilisation(t)
+                return
+            self._stop_medication(ep.team, self.later(start, -5), "Switched", by=self.ctx.consultant[ep.team])
+        med.started = start
         self.med = med
-        self.stopped_recorded = False
         event: Event = {
             "at": start,
             "type": "medication_start",
@@ -1044,7 +1041,7 @@ class _Life:
         self.add(event)
         if med.route == "depot":
             if history:
-                med.next_due = t + rng.randrange(0, med.interval) * DAY
+                med.next_due = t + rng.randrange(med.interval) * DAY
             else:
                 self.add(
                     {
@@ -1055,117 +1052,119 @@ class _Life:
                         "by": self.worker(ep, start),
                     }
                 )
+                med.last = self.later(start, 30)
                 med.next_due = start + med.interval * DAY
         self._schedule_destabilisation(t)
 
-    stopped_recorded = False
+    def _stop_medication(
+        self, team: str, at: int, reason: str, *, by: str | None = None, recorded: int | None = None
+    ) -> None:
+        assert self.med is not None
+        event: Event = {
+            "at": max(at, self.med.started + 5, self.med.last + 5),
+            "type": "medication_stop",
+            "team": team,
+            "drug": self.med.drug,
+            "reason": reason,
+        }
+        if by:
+            event["by"] = by
+        if recorded is not None and recorded > event["at"]:
+            event["recorded"] = recorded
+        self.add(event)
+        self.med = None
 
     def _schedule_destabilisation(self, t: int) -> None:
         """When the next relapse or crisis begins (``destab_at``) and peaks (``relapse_at``)."""
         rng = self.rng
-        if self.group in ("psychosis", "bipolar"):
+        if self.group in _PSYCHOTIC:
             if self.med is None:
                 self.stop_at = t
             else:
-                mean = T.STOP_POOR.value if self.poor_adherence else T.STOP_GOOD.value
+                mean = tables.STOP_POOR.value if self.poor_adherence else tables.STOP_GOOD.value
                 if self.med.route == "depot":
                     mean *= 2.5  # refusing an injection is visible; stopping tablets is not
                 if self.cto_until > t:
                     mean *= 2
                 self.stop_at = t + int(rng.expovariate(1 / mean) * DAY)
-            after_stop = self.stop_at + int(self.days(T.RELAPSE_AFTER_STOP.value, 0.8) * DAY)
-            breakthrough = t + int(rng.expovariate(T.RELAPSE_ON_MEDS.value) * 365 * DAY)
-            if after_stop <= breakthrough:
-                self.nonadherent_cycle = True
+            after_stop = self.stop_at + int(self.days(tables.RELAPSE_AFTER_STOP.value, 0.8) * DAY)
+            breakthrough = t + int(rng.expovariate(tables.RELAPSE_ON_MEDS.value) * 365 * DAY)
+            self.nonadherent_cycle = after_stop <= breakthrough
+            if self.nonadherent_cycle:
                 self.destab_at, self.relapse_at = max(self.stop_at, t + DAY), after_stop
             else:
-                self.nonadherent_cycle = False
                 self.relapse_at = breakthrough
                 self.destab_at = max(t + DAY, breakthrough - 14 * DAY)
-        else:
-            rate = {"pd": T.CRISIS_PD.value, "mood": T.CRISIS_MOOD.value}.get(self.group, 0.1)
-            self.nonadherent_cycle = False
-            self.relapse_at = t + DAY + int(rng.expovariate(rate) * 365 * DAY)
-            self.destab_at = max(t + DAY, self.relapse_at - 10 * DAY)
-        if self.quick_readmission:
-            self.quick_readmission = False
-            self.nonadherent_cycle = False
-            self.relapse_at = t + int(rng.uniform(3, 28) * DAY)
-            self.destab_at = max(t + DAY, self.relapse_at - 2 * DAY)
+            return
+        rate = {"pd": tables.CRISIS_PD.value, "mood": tables.CRISIS_MOOD.value}.get(self.group, 0.1)
+        self.nonadherent_cycle = False
+        self.relapse_at = t + DAY + int(rng.expovariate(rate) * 365 * DAY)
+        self.destab_at = max(t + DAY, self.relapse_at - 10 * DAY)
 
-    # -- relapse and crisis ------------------------------------------------------------
+    # -- relapse and crisis --------------------------------------------------------------------------------------
 
     def _destabilise(self, ep: _Episode | None, t: int) -> tuple[int, _Episode | None]:
-        """From the first sign (``t``) to the crisis and its resolution; returns when stable."""
+        """From the first sign at ``t`` through the crisis to its resolution; returns (when stable, episode)."""
         rng = self.rng
         crisis = max(self.relapse_at, t + DAY)
-        team = ep.team if ep is not None else None
-        nonadherence_signal = False
-        if self.nonadherent_cycle and self.med is not None:
-            nonadherence_signal = True
+        nonadherence = self.nonadherent_cycle and self.med is not None
+        if nonadherence and self.med is not None:
             if self.med.route == "depot" and ep is not None:
-                self._depot_doses(ep, t, crisis, refusing=True)
-                stop = self.clinic_time(crisis // DAY - rng.randint(1, 10))
-                if stop > t:
-                    self.add(
-                        {
-                            "at": stop,
-                            "type": "medication_stop",
-                            "team": ep.team,
-                            "by": self.ctx.consultant[ep.team],
-                            "drug": self.med.drug,
-                            "reason": "Declining depot",
-                        }
-                    )
-                    self.stopped_recorded = True
+                # Refuses a few offers (or just stops coming); the team records the stop some days later.
+                stop = max(self.clinic_time(crisis // DAY - self.between(1, 10)), t + HOUR)
+                refused = self._depot_doses(ep, self.med, t, stop, refusing=self.between(1, 4))
+                if refused is not None:
+                    stop = min(stop, self.clinic_time(refused // DAY + self.between(1, 14)))
+                self._stop_medication(ep.team, stop, "Declining depot", by=self.ctx.consultant[ep.team])
             else:
-                detect = t + int(rng.uniform(14, 60) * DAY)
-                if ep is not None and detect < crisis and rng.random() < T.EARLY_DETECTION.value:
-                    detect = self.clinic_time(detect // DAY)
+                detect = self.clinic_time((t + int(rng.uniform(14, 60) * DAY)) // DAY)
+                if ep is not None and detect < crisis and rng.random() < tables.EARLY_DETECTION.value:
+                    drug = self.med.drug
                     self._report_non_adherence(ep, detect)
-                    self.add(
-                        {
-                            "at": detect,
-                            "type": "medication_stop",
-                            "team": ep.team,
-                            "by": self.worker(ep, detect),
-                            "drug": self.med.drug,
-                            "reason": "Stopped taking it; says he no longer needs it"
-                            if self.sex == "male"
-                            else "Stopped taking it; says she no longer needs it",
-                        }
+                    reason = "Stopped taking it some weeks ago; says they no longer need it"
+                    self._stop_medication(
+                        ep.team, min(self.stop_at, detect - DAY), reason, by=self.worker(ep, detect), recorded=detect
                     )
-                    self.stopped_recorded = True
-                    if rng.random() < T.RESTART_AVERTS.value:
-                        restart = self.clinic_time(detect // DAY + rng.randint(7, 21))
+                    if rng.random() < tables.RESTART_AVERTS.value:
+                        restart = self.clinic_time(detect // DAY + self.between(7, 21))
                         closed = self._contacts(ep, t, restart, 2.0)
                         if closed is not None:
                             return closed, None
-                        self._start_medication(
-                            ep, restart, history=False, depot=False if self.med.route == "oral" else None
-                        )
+                        self._start_medication_named(ep, restart, drug)
                         return restart, ep
-                else:
-                    # The team only finds out afterwards: recorded at the crisis.
-                    self.add(
-                        {
-                            "at": t,
-                            "recorded": self.later(crisis, 6 * HOUR),
-                            "type": "medication_stop",
-                            "team": team or self.home_team,
-                            "drug": self.med.drug,
-                            "reason": "Stopped some weeks before relapse (reported on admission)",
-                        }
+                else:  # the team only finds out at the crisis
+                    team = ep.team if ep is not None else self.home_team
+                    reason = "Stopped some weeks before relapse (reported at crisis)"
+                    self._stop_medication(
+                        team, min(self.stop_at, crisis - DAY), reason, recorded=self.later(crisis, 6 * HOUR)
                     )
-                    self.stopped_recorded = True
         if ep is not None:
             closed = self._contacts(ep, t, crisis, 2.5)
             if closed is not None:
                 ep = None
-        # Signals in the days before the crisis.
         self._signals_before_crisis(ep, crisis)
         police = self._police(ep, crisis)
-        return self._crisis(ep, crisis, police, nonadherence_signal)
+        return self._crisis(ep, crisis, police, nonadherence)
+
+    def _start_medication_named(self, ep: _Episode, t: int, drug: str) -> None:
+        """Restart the same oral medication the person stopped."""
+        dose = next(
+            (d for name, d in (*tables.ORAL_ANTIPSYCHOTICS, *tables.MOOD_STABILISERS) if name == drug), "as before"
+        )
+        self.med = _Medication(drug, "oral", dose, started=t)
+        by = self.ctx.consultant[ep.team]
+        self.add(
+            {
+                "at": t,
+                "type": "medication_start",
+                "team": ep.team,
+                "by": by,
+                "drug": drug,
+                "route": "oral",
+                "dose": dose,
+            }
+        )
+        self._schedule_destabilisation(t)
 
     def _report_non_adherence(self, ep: _Episode, t: int) -> None:
         rng = self.rng
@@ -1175,9 +1174,10 @@ class _Life:
                 (("family", "Family say tablets are not being taken"), 0.3),
                 (("staff", "Tablets found unused at home visit"), 0.3),
                 (("pharmacy", "Prescription not collected for six weeks"), 0.2),
-                (("self", "Says he has stopped taking medication"), 0.2),
+                (("self", "Says they have stopped taking medication"), 0.2),
             ),
         )
+        by = self.worker(ep, t)
         self.add(
             {
                 "at": t,
@@ -1186,104 +1186,92 @@ class _Life:
                 "status": "non_adherent",
                 "source": source,
                 "detail": detail,
-                "by": self.worker(ep, t),
+                "by": by,
             }
         )
         self.refusals.append(t)
         self.triggers.append((t, "non_adherence"))
-        self._risk(t, "non_adherence", "none", "family" if source == "family" else "record", detail, team=ep.team)
+        self._risk(t, "non_adherence", "none", "family" if source == "family" else "record", detail, ep.team)
         if rng.random() < 0.5:
-            later = self.clinic_time(t // DAY + rng.randint(7, 28))
+            again = self.clinic_time(t // DAY + self.between(7, 28))
+            status = rng.choice(("partial", "non_adherent"))
             self.add(
                 {
-                    "at": later,
+                    "at": again,
                     "type": "adherence_report",
                     "team": ep.team,
-                    "status": rng.choice(("partial", "non_adherent")),
+                    "status": status,
                     "source": rng.choice(("family", "staff", "self")),
-                    "by": self.worker(ep, later),
+                    "by": by,
                 }
             )
-            self.refusals.append(later)
-        self._maybe_capacity(ep, t)
+            self.refusals.append(again)
+        self._maybe_capacity(ep.team, t)
 
     def _signals_before_crisis(self, ep: _Episode | None, crisis: int) -> None:
         rng = self.rng
         team = ep.team if ep is not None else None
-        psychotic = self.group in ("psychosis", "bipolar")
-        if self.carer and rng.random() < T.FAMILY_CONCERN.value and team is not None and ep is not None:
+        if ep is not None and self.carer and rng.random() < tables.FAMILY_CONCERN.value:
             for _ in range(1 + (rng.random() < 0.3)):
-                at = self.any_time(crisis // DAY - rng.randint(1, 18))
-                if at < ep.start:
-                    continue
-                at = max(at, ep.start + HOUR)
-                self._family_concern(ep, at)
-        if psychotic:
+                at = self.any_time(crisis // DAY - self.between(1, 18))
+                if at > ep.start:
+                    self._family_concern(ep, at)
+        if self.group in _PSYCHOTIC:
             if self.violent and rng.random() < 0.6:
-                cat = _weighted(rng, (("threats", 0.5), ("violence_to_others", 0.4), ("weapon", 0.1)))
+                category = _weighted(rng, (("threats", 0.5), ("violence_to_others", 0.4), ("weapon", 0.1)))
                 text = {
-                    "threats": "Threatened neighbour",
-                    "violence_to_others": "Pushed and punched his father",
+                    "threats": "Threatened a neighbour",
+                    "violence_to_others": "Pushed and punched a family member",
                     "weapon": "Seen carrying a knife",
-                }[cat]
-                at = self.any_time(crisis // DAY - rng.randint(0, 10))
+                }[category]
+                at = self.any_time(crisis // DAY - self.between(0, 10))
                 source = "family" if rng.random() < 0.5 else "record"
-                self._risk(
-                    at,
-                    cat,
-                    rng.choice(("none", "minor", "minor", "serious")),
-                    source,
-                    text,
-                    team=team,
-                    lag=rng.uniform(0, 3) * DAY,
-                )
+                harm = rng.choice(("none", "minor", "minor", "serious"))
+                self._risk(at, category, harm, source, text, team, lag=rng.uniform(0, 3) * DAY)
             if rng.random() < 0.3:
-                at = self.any_time(crisis // DAY - rng.randint(0, 14))
+                at = self.any_time(crisis // DAY - self.between(0, 14))
                 self._risk(
-                    at,
-                    "self_neglect",
-                    "minor",
-                    "record" if team else "other",
-                    "Not eating; flat in poor state",
-                    team=team,
+                    at, "self_neglect", "minor", "record" if team else "other", "Not eating; flat in poor state", team
                 )
         else:
-            cat = "suicide_attempt" if rng.random() < 0.2 else "self_harm"
-            text = "Overdose of paracetamol" if cat == "suicide_attempt" else "Cut arms after argument"
+            category = "suicide_attempt" if rng.random() < 0.2 else "self_harm"
+            text = "Overdose of paracetamol" if category == "suicide_attempt" else "Cut arms after an argument"
+            source = rng.choice(("self", "family", "other"))
             self._risk(
                 self.any_time(crisis // DAY),
-                cat,
+                category,
                 rng.choice(("minor", "minor", "serious")),
-                rng.choice(("self", "family", "other")),
+                source,
                 text,
-                team=team,
+                team,
                 lag=rng.uniform(0, 2) * DAY,
             )
         if self.substance and rng.random() < 0.4:
-            at = self.any_time(crisis // DAY - rng.randint(0, 20))
-            self._risk(at, "substance_misuse", "none", "self", "Using cannabis daily", team=team)
+            at = self.any_time(crisis // DAY - self.between(0, 20))
+            self._risk(at, "substance_misuse", "none", "self", "Using cannabis daily", team)
 
     def _police(self, ep: _Episode | None, crisis: int) -> str | None:
-        """Police involvement around the crisis; returns the kind, if any."""
+        """Police (and sometimes court) information around a psychotic crisis; returns its kind, if any."""
         rng = self.rng
-        if self.group not in ("psychosis", "bipolar"):
+        if self.group not in _PSYCHOTIC:
             return None
-        p = T.POLICE_IN_RELAPSE.value + (0.35 if self.violent else 0.0) + (0.1 if ep is None else 0)
+        p = tables.POLICE_IN_RELAPSE.value + (0.35 if self.violent else 0.0) + (0.1 if ep is None else 0.0)
         if rng.random() >= p:
             return None
-        kind = _weighted(
+        kind: str = _weighted(
             rng, (("incident", 0.6), ("arrest", 0.2), ("warrant", 0.06), ("charge", 0.06), ("liaison_diversion", 0.08))
         )
-        at = self.any_time(crisis // DAY - rng.randint(0, 6))
+        at = self.any_time(crisis // DAY - self.between(0, 6))
         violence = self.violent and rng.random() < 0.55
         weapon = violence and rng.random() < 0.12
         r = rng.random()
-        lag = rng.uniform(2, 30) * HOUR if r < 0.3 else self.days(T.POLICE_LAG.value, 0.9) * DAY
+        lag = rng.uniform(2, 30) * HOUR if r < 0.3 else self.days(tables.POLICE_LAG.value, 0.9) * DAY
         if kind == "warrant":
-            lag = max(lag, rng.uniform(10, 60) * DAY)  # the inbox nobody read
+            lag = max(lag, rng.uniform(10, 60) * DAY)  # sent to an inbox nobody read
         if r > 0.95:
             return kind  # never reaches the mental health team
         recorded = self.later(at, lag)
+        detail = rng.choice(tables.POLICE_TEXTS[kind])
         event: Event = {
             "at": at,
             "recorded": recorded,
@@ -1291,24 +1279,25 @@ class _Life:
             "agency": "police",
             "kind": kind,
             "violence": violence,
-            "detail": rng.choice(T.POLICE_TEXTS[kind]),
+            "detail": detail,
         }
         if weapon:
             event["weapon"] = True
         self.add(event)
         self.triggers.append((recorded, "police"))
         if violence:
+            team = ep.team if ep else None
             self._risk(
                 at,
                 "weapon" if weapon else "violence_to_others",
                 rng.choice(("minor", "serious")),
                 "police",
-                event["detail"],
-                team=ep.team if ep else None,
+                f"{detail}; a knife was found" if weapon else f"{detail}; assault alleged",
+                team,
                 lag=lag,
             )
         if kind == "arrest" and rng.random() < 0.3:
-            court = self.clinic_time(at // DAY + rng.randint(20, 90))
+            court = self.clinic_time(at // DAY + self.between(20, 90))
             self.add(
                 {
                     "at": court,
@@ -1317,7 +1306,7 @@ class _Life:
                     "agency": "court",
                     "kind": "court_date",
                     "violence": violence,
-                    "detail": "Hearing listed at magistrates' court",
+                    "detail": "Hearing listed at the magistrates' court",
                 }
             )
         return kind
@@ -1326,23 +1315,21 @@ class _Life:
         self, ep: _Episode | None, t: int, police: str | None, nonadherence: bool
     ) -> tuple[int, _Episode | None]:
         rng = self.rng
-        psychotic = self.group in ("psychosis", "bipolar")
-        r = rng.random()
-        if self.cto_until > t and rng.random() < T.CTO_RECALL.value:
-            self.add({"at": t, "type": "cto_recall", "reason": "Not taking medication; relapse signs"})
+        if self._cto_at_crisis(t):
             return self._admit(ep, self.later(t, 4 * HOUR), nonadherence, police, recall=True)
-        if psychotic:
-            p_admit = T.ADMIT_ON_RELAPSE.value + (0.2 if police else 0.0) + (0.15 if ep is None else 0)
+        r = rng.random()
+        if self.group in _PSYCHOTIC:
+            p_admit = tables.ADMIT_ON_RELAPSE.value + (0.2 if police else 0.0) + (0.15 if ep is None else 0.0)
             if r < p_admit:
                 return self._admit(ep, t, nonadherence, police)
-            if r < p_admit + T.HOME_TREATMENT.value:
+            if r < p_admit + tables.HOME_TREATMENT.value:
                 return self._home_treatment(ep, t, nonadherence, police)
-            # Managed by the community team: medication restarted, contact stepped up.
             if ep is None:
                 return self._liaison(None, t)
-            restart = self.clinic_time(t // DAY + rng.randint(0, 7))
+            # Managed by the community team: medication restarted, contact stepped up.
+            restart = max(self.clinic_time(t // DAY + self.between(0, 7)), self.later(t, 7 * HOUR))
             self._start_medication(ep, restart, history=False)
-            return restart, ep
+            return max(restart, t + DAY), ep
         if r < 0.4:
             return self._liaison(ep, t)
         if r < 0.75:
@@ -1355,42 +1342,52 @@ class _Life:
         return t + DAY, ep
 
     def _family_concern(self, ep: _Episode, at: int) -> None:
-        rng, ctx = self.rng, self.ctx
+        """A concern from the carer, usually answered by the end of the next working day."""
+        ctx, rng = self.ctx, self.rng
+        channel = _weighted(rng, (("phone", 0.7), ("email", 0.15), ("in_person", 0.1), ("letter", 0.05)))
         concern = self.add(
             {
                 "at": at,
                 "type": "family_concern",
                 "team": ep.team,
                 "from": self.carer,
-                "channel": _weighted(rng, (("phone", 0.7), ("email", 0.15), ("in_person", 0.1), ("letter", 0.05))),
-                "text": rng.choice(T.CONCERN_TEXTS),
+                "channel": channel,
+                "text": self._concern_text(),
             }
         )
         self.triggers.append((at, "family_concern"))
         r = rng.random()
-        if r < T.CONCERN_NEVER.value:
+        if r < tables.CONCERN_NEVER.value:
             return
         day = at // DAY
-        if r < T.CONCERN_NEVER.value + T.CONCERN_ON_TIME.value:
-            # By the end of the next working day; most the same day.
-            same = ctx.is_workday(day) and at % DAY < 16 * HOUR and rng.random() < 0.6
-            reply_day = day if same else ctx.workday_on_or_after(day + 1)
-            reply = reply_day * DAY + rng.randrange(max(at % DAY + 30, 540) if same else 540, 1020)
+        if r < tables.CONCERN_NEVER.value + tables.CONCERN_ON_TIME.value:
+            same_day = ctx.is_workday(day) and at % DAY < 16 * HOUR and rng.random() < 0.6
+            if same_day:
+                reply = day * DAY + rng.randrange(max(at % DAY + 30, 540), 1050)
+            else:
+                reply = ctx.workday_on_or_after(day + 1) * DAY + rng.randrange(540, 1020)
         else:
-            reply = self.clinic_time(ctx.workday_on_or_after(day + 1) + rng.randint(1, 6))
+            reply = self.clinic_time(ctx.workday_on_or_after(day + 1) + self.between(1, 6))
         reply = max(reply, at + 15)
+        by = self.worker(ep, reply)
         self.add(
             {
                 "at": reply,
                 "type": "family_concern_response",
                 "team": ep.team,
                 "ref": concern,
-                "by": self.worker(ep, reply),
-                "text": rng.choice(T.RESPONSE_TEXTS),
+                "by": by,
+                "text": rng.choice(tables.RESPONSE_TEXTS),
             }
         )
 
-    # -- acute care --------------------------------------------------------------------
+    def _concern_text(self) -> str:
+        texts = tables.CONCERN_TEXTS["psychotic" if self.group in _PSYCHOTIC else "other"]
+        pronouns = tables.PRONOUNS.get(self.sex, {"they": "they", "them": "them", "their": "their"})
+        text = self.rng.choice(texts).format(**pronouns)
+        return text.replace("they has", "they have").replace("themself", "themselves")
+
+    # -- acute care ----------------------------------------------------------------------------------------------
 
     def _admit(
         self, ep: _Episode | None, t: int, nonadherence: bool, police: str | None, *, recall: bool = False
@@ -1398,158 +1395,130 @@ class _Life:
         ctx, rng = self.ctx, self.rng
         ward = rng.choice(ctx.wards)
         if recall:
-            legal = "03"
+            legal = "03"  # the CTO is revoked and the s3 revives
         else:
-            legal = _weighted(
-                rng, (("01", T.INFORMAL.value), ("02", T.S2.value), ("03", T.S3.value), ("10", T.S37.value))
+            statuses = (
+                ("01", tables.INFORMAL.value),
+                ("02", tables.S2.value),
+                ("03", tables.S3.value),
+                ("10", tables.S37.value),
             )
-            if legal == "10" and police not in ("arrest", "charge", "warrant"):
+            legal = _weighted(rng, statuses)
+            if legal == "10" and police is None:  # a hospital order follows police and court involvement
                 legal = "03"
-            if self.group not in ("psychosis", "bipolar") and rng.random() < 0.6:
+            if self.group not in _PSYCHOTIC and rng.random() < 0.6:
                 legal = "01"
             if police and legal == "01" and rng.random() < 0.5:
                 legal = "02"
-        past_s3 = any(l in ("03", "10") for _, l, _ in self.admissions)
+        past_s3 = any(status in ("03", "10") for _, status, _ in self.admissions)
         self.admissions.append((t, legal, nonadherence))
         self.add({"at": t, "type": "admission", "ward": ward, "legal_status": legal})
         self.triggers.append((t, "admission"))
         if recall:
-            self.add({"at": self.later(t, 2 * DAY), "type": "cto_end", "reason": "Revoked; detained under s3"})
-            self.cto_until = 0
-        los_median = {"01": T.LOS_INFORMAL.value, "02": T.LOS_S2.value}.get(legal, T.LOS_S3.value)
+            self._end_cto(self.later(t, 2 * DAY), "Revoked; detained under s3")
+        los_median = {"01": tables.LOS_INFORMAL.value, "02": tables.LOS_S2.value}.get(legal, tables.LOS_S3.value)
         los = max(2.0, self.days(los_median, 0.6))
         dis = self.clinic_time(t // DAY + int(los))
-        if rng.random() < 0.12:  # discharges bunch before the weekend
+        if rng.random() < 0.12:  # discharges bunch up before the weekend
             dis = self.clinic_time(dis // DAY + (4 - (dis // DAY - 1) % 7) % 7)
-        current = legal
-        if legal == "01" and rng.random() < T.INFORMAL_TO_S2.value and los > 4:
-            current = "02"
-            self.add(
-                {
-                    "at": self.any_time(t // DAY + rng.randint(1, min(10, int(los) - 2))),
-                    "type": "legal_status_change",
-                    "team": ward,
-                    "code": "02",
-                }
-            )
-        if current == "02" and los > 16 and rng.random() < T.S2_TO_S3.value:
-            current = "03"
-            self.add(
-                {
-                    "at": self.clinic_time(t // DAY + rng.randint(13, min(27, int(los) - 2))),
-                    "type": "legal_status_change",
-                    "team": ward,
-                    "code": "03",
-                }
-            )
-        if current != "01" and rng.random() < 0.2 and los > 8:
-            current = "01"
-            self.add(
-                {
-                    "at": self.clinic_time(dis // DAY - rng.randint(2, 5)),
-                    "type": "legal_status_change",
-                    "team": ward,
-                    "code": "01",
-                }
-            )
-        # Ward work.
+        current = self._legal_changes(ward, t, dis, los, legal)
         ward_staff = ctx.key_workers[ward]
         if rng.random() < 0.85:
-            self._assessment(self.later(t, rng.uniform(0.3, 6) * DAY), ward, rng.choice(ward_staff))
-        if ep is None and self.home_team:
-            ref = self.later(t, rng.uniform(2, min(10, los - 1)) * DAY)
-            ep = self._refer(self.home_team, self.home_pathway, ref, wait=0)
-        if self.group != "other":
-            self._restart_in_hospital(ep, ward, t, dis, nonadherence)
-        if rng.random() < (0.3 if current != "01" else 0.1):
-            self._capacity(self.clinic_time(t // DAY + rng.randint(2, 10)), ward, "treatment for mental disorder")
-        if current != "01" and rng.random() < 0.05:
-            self._risk(
-                self.any_time(t // DAY + rng.randint(1, max(1, int(los) - 1))),
-                "absconding",
-                "none",
-                "record",
-                "Failed to return from escorted leave",
-                team=ward,
+            when = max(t // DAY * DAY + self.between(1, 6) * DAY + 9 * HOUR + rng.randrange(10 * HOUR), t + HOUR)
+            self._assessment(when, ward, rng.choice(ward_staff))
+        if ep is None:  # re-referred to the community team while in hospital
+            ep = self._refer(
+                self.home_team, self.home_pathway, self.later(t, min(rng.uniform(2, 10), los * 0.4) * DAY), wait=0
             )
+        if self.group != "other":
+            self._restart_in_hospital(ward, t, dis, nonadherence)
+        if rng.random() < (0.3 if current != "01" else 0.1):
+            self._capacity(self.clinic_time(t // DAY + self.between(2, 10)), ward, "treatment for mental disorder")
+        if current != "01" and los > 3 and rng.random() < 0.05:
+            at = self.any_time(t // DAY + self.between(1, int(los) - 1))
+            self._risk(at, "absconding", "none", "record", "Failed to return from escorted leave", ward)
         cycle = self._in_relapse_cycle(t)
-        if ep is not None:
-            self._requests_on_admission(ep, ward, t, dis, cycle)
+        self._requests_on_admission(ep, ward, t, cycle)
         if cycle:
-            self._cycle_decisions(ward, t, dis)
-        if legal == "02" and past_s3 and rng.random() < T.MDT_LEGAL.value:
+            self._cycle_decisions(ward, t)
+        if legal == "02" and past_s3 and rng.random() < tables.MDT_LEGAL.value:
             self.add(
                 {
-                    "at": self.clinic_time(t // DAY + rng.randint(1, 7)),
+                    "at": self.clinic_time(t // DAY + self.between(1, 7)),
                     "type": "mdt_decision",
                     "team": ward,
                     "by": ctx.consultant[ward],
                     "topic": "legal_framework",
-                    "decision": "Convert to s3 if treatment needed beyond 28 days",
-                    "rationale": "Earlier admissions under s3; s2 alone closes off CTO and s117 aftercare",
+                    "decision": "Convert to s3 if treatment is needed beyond 28 days",
+                    "rationale": "Earlier admissions under s3; s2 alone closes off a CTO and s117 aftercare",
                 }
             )
-        if ep is not None:  # care coordinator visits the ward
-            visit = t // DAY + rng.randint(3, 12)
-            while (vt := self.clinic_time(visit)) < dis:
-                self.add(
-                    {
-                        "at": vt,
-                        "type": "contact",
-                        "team": ep.team,
-                        "outcome": "attended",
-                        "mode": "face_to_face",
-                        "planned": True,
-                        "by": self.worker(ep, vt),
-                    }
-                )
-                visit += rng.randint(10, 21)
+        day = max(t, ep.start) // DAY + self.between(2, 10)
+        while (visit := self.clinic_time(day)) < dis:  # the care coordinator visits the ward
+            self.add(self._contact(visit, ep.team, "attended", "face_to_face", self.worker(ep, visit)))
+            day = visit // DAY + self.between(10, 21)
         if rng.random() < 0.85:
             self._assessment(
-                self.clinic_time(dis // DAY - rng.randint(0, 10)), ward, rng.choice(ward_staff), predischarge=True
+                self.clinic_time(dis // DAY - self.between(0, 10)), ward, rng.choice(ward_staff), predischarge=True
             )
-        if ep is not None and rng.random() < 0.6:
-            self._care_plan_review(self.clinic_time(dis // DAY - rng.randint(0, 5)), ep)
+        cpr = self.clinic_time(dis // DAY - self.between(0, 5))
+        if cpr > ep.start and rng.random() < 0.6:
+            self._care_plan_review(cpr, ep)
         return self._discharge_from_ward(ep, ward, dis, current)
 
-    def _restart_in_hospital(self, ep: _Episode | None, ward: str, t: int, dis: int, nonadherence: bool) -> None:
+    def _legal_changes(self, ward: str, t: int, dis: int, los: float, legal: str) -> str:
+        """Informal to s2, s2 to s3, and detention ending before discharge; returns the status at discharge."""
         rng = self.rng
-        stub = ep or _Episode(team=ward, pathway="inpatient", start=t)
-        team_ep = _Episode(team=ward, pathway="inpatient", start=t, allocations=stub.allocations)
+        current = legal
+        if legal == "01" and los > 4 and rng.random() < tables.INFORMAL_TO_S2.value:
+            current = "02"
+            at = self.any_time(t // DAY + self.between(1, min(10, int(los) - 2)))
+            self.add({"at": at, "type": "legal_status_change", "team": ward, "code": "02"})
+        if current == "02" and los > 16 and rng.random() < tables.S2_TO_S3.value:
+            current = "03"
+            at = self.clinic_time(t // DAY + self.between(13, min(27, int(los) - 2)))
+            self.add({"at": at, "type": "legal_status_change", "team": ward, "code": "03"})
+        if current != "01" and los > 8 and rng.random() < 0.2:
+            current = "01"
+            at = self.clinic_time(dis // DAY - self.between(2, 5))
+            self.add({"at": at, "type": "legal_status_change", "team": ward, "code": "01"})
+        return current
+
+    def _restart_in_hospital(self, ward: str, t: int, dis: int, nonadherence: bool) -> None:
+        """Medication restarted on the ward (after any stop recorded at the crisis), sometimes as a depot."""
+        rng = self.rng
+        ward_ep = _Episode(team=ward, pathway="inpatient", start=t)
         depot = None
         if self.group == "psychosis" and nonadherence and (self.med is None or self.med.route == "oral"):
-            depot = rng.random() < T.SWITCH_TO_DEPOT.value or self.decided_depot
+            depot = self.decided_depot or rng.random() < tables.SWITCH_TO_DEPOT.value
         self.decided_depot = False
         if depot:
-            when = self.clinic_time(t // DAY + rng.randint(5, 20))
-            if when >= dis:
-                when = self.later(dis, -3 * HOUR)
+            when = min(self.clinic_time(t // DAY + self.between(5, 20)), self.later(dis, -3 * HOUR))
         else:
             when = self.later(t, rng.uniform(0.5, 4) * DAY)
-        when = max(when, t + HOUR)
-        self._start_medication(team_ep, when, history=False, depot=depot)
-
-    decided_depot = False
+        self._start_medication(ward_ep, max(when, self.later(t, 7 * HOUR)), history=False, depot=depot)
+        if self.med is not None and self.med.route == "depot":
+            self._depot_doses(ward_ep, self.med, when, dis)
 
     def _in_relapse_cycle(self, t: int) -> bool:
-        recent = [a for a, _, nonadh in self.admissions if t - 730 * DAY <= a <= t and nonadh]
-        return len(recent) >= 2
+        return sum(1 for at, _, nonadh in self.admissions if t - 730 * DAY <= at <= t and nonadh) >= 2
 
-    def _requests_on_admission(self, ep: _Episode, ward: str, t: int, dis: int, cycle: bool) -> None:
+    def _requests_on_admission(self, ep: _Episode, ward: str, t: int, cycle: bool) -> None:
+        """The community team asks the ward to consider a CTO or depot; the answer is not always recorded."""
         rng = self.rng
         p = 0.6 if (ep.pathway == "eip" and cycle) else (0.35 if cycle else 0.08)
         if rng.random() >= p:
             return
         ask = rng.choice(("cto", "depot")) if self.group == "psychosis" else "review"
-        when = self.clinic_time(t // DAY + rng.randint(2, 10))
         detail = {
-            "cto": "Please consider a CTO on discharge: third relapse after stopping medication",
+            "cto": "Please consider a CTO on discharge: repeated relapse after stopping medication",
             "depot": "Please consider depot: repeated covert non-adherence",
-            "review": "Please review treatment plan before discharge",
+            "review": "Please review the treatment plan before discharge",
         }[ask]
-        self._cross_team(ep.team, ward, ask, when, detail)
+        self._cross_team(ep.team, ward, ask, self.clinic_time(t // DAY + self.between(2, 10)), detail)
 
-    def _cross_team(self, from_team: str, to_team: str, ask: str, when: int, detail: str) -> Event:
+    def _cross_team(self, from_team: str, to_team: str, ask: str, when: int, detail: str) -> str | None:
+        """A request and (usually) its answer; returns the answer, if any."""
         rng = self.rng
         request = self.add(
             {
@@ -1563,20 +1532,21 @@ class _Life:
             }
         )
         r = rng.random()
-        if r < T.REQUEST_NEVER.value:
-            return request
-        days = rng.uniform(0.5, 7) if r < T.REQUEST_NEVER.value + T.REQUEST_ON_TIME.value else rng.uniform(8, 30)
-        answer = _weighted(rng, (("accepted", 0.5), ("declined", 0.35), ("other", 0.15)))
+        if r < tables.REQUEST_NEVER.value:
+            return None
+        days = (
+            rng.uniform(0.5, 7) if r < tables.REQUEST_NEVER.value + tables.REQUEST_ON_TIME.value else rng.uniform(8, 30)
+        )
+        answer: str = _weighted(rng, (("accepted", 0.5), ("declined", 0.35), ("other", 0.15)))
         rationale = {
-            "accepted": "Agreed at ward round",
-            "declined": "Not eligible: not detained under s3"
-            if ask == "cto"
-            else "Patient declines; will keep under review",
-            "other": "Deferred to CPA meeting",
+            "accepted": "Agreed at ward round" if ask in ("cto", "depot") else "Accepted for assessment",
+            "declined": "Not eligible: not detained under s3" if ask == "cto" else "Declined; will keep under review",
+            "other": "Deferred to the CPA meeting",
         }[answer]
+        reply = max(self.clinic_time((when + int(days * DAY)) // DAY), when + HOUR)
         self.add(
             {
-                "at": self.clinic_time((when + int(days * DAY)) // DAY),
+                "at": reply,
                 "type": "cross_team_response",
                 "team": to_team,
                 "by": self.ctx.consultant[to_team],
@@ -1585,238 +1555,223 @@ class _Life:
                 "rationale": rationale,
             }
         )
-        request["_answer"] = answer
-        return request
+        return answer
 
-    def _cycle_decisions(self, ward: str, t: int, dis: int) -> None:
+    def _cycle_decisions(self, ward: str, t: int) -> None:
+        """After repeated relapse the MDT should decide on depot and CTO; often one or both is missing."""
         rng, ctx = self.rng, self.ctx
-        if rng.random() < T.MDT_DEPOT.value:
-            depot = rng.random() < 0.55
-            self.decided_depot = depot
+        by = ctx.consultant[ward]
+        if rng.random() < tables.MDT_DEPOT.value:
+            self.decided_depot = rng.random() < 0.55
+            decision = "Start depot" if self.decided_depot else "Continue oral medication"
+            rationale = (
+                "Relapses follow stopping oral medication"
+                if self.decided_depot
+                else "Strongly opposes injections; adherence support and family monitoring agreed"
+            )
             self.add(
                 {
-                    "at": self.clinic_time(t // DAY + rng.randint(3, 14)),
+                    "at": self.clinic_time(t // DAY + self.between(3, 14)),
                     "type": "mdt_decision",
                     "team": ward,
-                    "by": ctx.consultant[ward],
+                    "by": by,
                     "topic": "depot",
-                    "decision": "Start depot" if depot else "Continue oral medication",
-                    "rationale": "Relapses follow stopping oral medication"
-                    if depot
-                    else "Patient strongly opposes injections; adherence support and family monitoring agreed",
+                    "decision": decision,
+                    "rationale": rationale,
                 }
             )
-        if rng.random() < T.MDT_CTO.value:
+        if rng.random() < tables.MDT_CTO.value:
+            decision = rng.choice(("Consider a CTO on discharge if on s3", "CTO not indicated"))
+            rationale = "Repeated relapse after stopping treatment in the community"
             self.add(
                 {
-                    "at": self.clinic_time(t // DAY + rng.randint(3, 14)),
+                    "at": self.clinic_time(t // DAY + self.between(3, 14)),
                     "type": "mdt_decision",
                     "team": ward,
-                    "by": ctx.consultant[ward],
+                    "by": by,
                     "topic": "cto",
-                    "decision": rng.choice(("Consider CTO on discharge if on s3", "CTO not indicated")),
-                    "rationale": "Repeated relapse after stopping treatment in the community",
+                    "decision": decision,
+                    "rationale": rationale,
                 }
             )
 
-    def _discharge_from_ward(self, ep: _Episode | None, ward: str, dis: int, legal: str) -> tuple[int, _Episode | None]:
+    def _discharge_from_ward(self, ep: _Episode, ward: str, dis: int, legal: str) -> tuple[int, _Episode | None]:
         ctx, rng = self.ctx, self.rng
         day = dis // DAY
-        weekend = (day - 1) % 7 >= 4 or not ctx.is_workday(day)
-        p_crisis = T.CRISIS_ACCEPTS_WEEKEND.value if weekend else T.CRISIS_ACCEPTS.value
+        weekend = (day - 1) % 7 >= 4 or not ctx.is_workday(day)  # Friday to Sunday, or a bank holiday
+        p_crisis = tables.CRISIS_ACCEPTS_WEEKEND.value if weekend else tables.CRISIS_ACCEPTS.value
         crisis_accepted = rng.random() < p_crisis
         event: Event = {"at": dis, "type": "inpatient_discharge", "ward": ward, "crisis_team_accepted": crisis_accepted}
         if self.carer_registered:
-            event["carer_informed"] = rng.random() < T.CARER_INFORMED.value
+            event["carer_informed"] = rng.random() < tables.CARER_INFORMED.value
         self.add(event)
         self.triggers.append((dis, "inpatient_discharge"))
         if rng.random() < 0.8:
-            self._gp_letter(self.later(dis, rng.uniform(1, 48) * HOUR), ward, complete=rng.random() < 0.35)
-        if (
-            legal in ("03", "10")
-            and ep is not None
-            and rng.random() < T.CTO_AFTER_S3.value + (0.15 if len(self.admissions) > 1 else 0)
-        ):
+            self._gp_letter(
+                max(self.clinic_time(day + self.between(0, 2)), dis + HOUR), ward, complete=rng.random() < 0.35
+            )
+        p_cto = tables.CTO_AFTER_S3.value + (0.15 if len(self.admissions) > 1 else 0.0)
+        if legal in ("03", "10") and rng.random() < p_cto:
             self._cto(ep, dis)
         crisis_ep = None
         if crisis_accepted:
-            team = ctx.locality(ctx.crisis, self.cmht_index)
-            crisis_ep = self._refer(team, "crisis", self.later(dis, 10), wait=0)
-        # Follow-up within 72 hours, usually by the care coordinator, sometimes by crisis.
-        follow = ep or crisis_ep
-        if follow is not None:
-            by_crisis = crisis_ep is not None and (ep is None or rng.random() < 0.5)
-            f_ep = crisis_ep if by_crisis and crisis_ep is not None else follow
-            if rng.random() < T.FOLLOW_UP_72H.value:
-                at = self.later(dis, rng.uniform(3, 70) * HOUR)
-            else:
-                if rng.random() < 0.5:
-                    miss = self.later(dis, rng.uniform(20, 68) * HOUR)
-                    self.add(
-                        {
-                            "at": miss,
-                            "type": "contact",
-                            "team": f_ep.team,
-                            "outcome": "no_access",
-                            "mode": "home_visit",
-                            "planned": True,
-                            "by": self.worker(f_ep, miss),
-                        }
-                    )
-                at = self.later(dis, rng.uniform(73, 14 * 24) * HOUR)
-            self.add(
-                {
-                    "at": at,
-                    "type": "contact",
-                    "team": f_ep.team,
-                    "outcome": "attended",
-                    "mode": rng.choice(("home_visit", "home_visit", "phone")),
-                    "planned": True,
-                    "by": self.worker(f_ep, at),
-                }
-            )
-            if ep is not None and rng.random() < T.RA_AFTER_TRIGGER.value:
-                self._assessment(
-                    self.clinic_time(dis // DAY + rng.randint(1, 7)), ep.team, self.worker(ep, dis), episode=ep
-                )
+            crisis_ep = self._refer(ctx.local(ctx.crisis, self.cmht_index), "crisis", self.later(dis, 10), wait=0)
+        # Follow-up within 72 hours, usually by the care coordinator, sometimes by the crisis team.
+        follow = crisis_ep if crisis_ep is not None and rng.random() < 0.5 else ep
+        self.unseen_until = 0
+        if rng.random() < tables.FOLLOW_UP_72H.value:
+            at = self.later(dis, rng.uniform(3, 70) * HOUR)
+        else:  # nobody sees the person in the first 72 hours, crisis team included
+            self.unseen_until = dis + 72 * HOUR
+            if rng.random() < 0.5:
+                miss = self.later(dis, rng.uniform(20, 68) * HOUR)
+                self.add(self._contact(miss, follow.team, "no_access", "home_visit", self.worker(follow, miss)))
+            at = self.later(dis, rng.uniform(73, 14 * 24) * HOUR)
+            follow = ep  # the crisis team's episode may have closed by then
+        mode = rng.choice(("home_visit", "home_visit", "phone"))
+        self.add(self._contact(at, follow.team, "attended", mode, self.worker(follow, at)))
+        if rng.random() < tables.RA_AFTER_TRIGGER.value:
+            when = self.clinic_time(day + self.between(1, 7))
+            self._assessment(when, ep.team, self.worker(ep, when), episode=ep)
+        if rng.random() < tables.READMIT_30D.value:  # back within a month
+            readmit = self.any_time(day + self.between(4, 28))
+            if crisis_ep is not None:
+                self._crisis_contacts(crisis_ep, dis, 0, reason="transferred", destination="other_team", until=readmit)
+            recall = self._cto_at_crisis(readmit)
+            return self._admit(ep, self.later(readmit, 4 * HOUR) if recall else readmit, False, None, recall=recall)
         resume = dis + 3 * DAY
         if crisis_ep is not None:
-            resume = self._crisis_contacts(
-                crisis_ep, dis, rng.uniform(7, 21), outcome_reason="recovered", destination="other_team" if ep else "gp"
-            )
-        if rng.random() < T.READMIT_30D.value:
-            self.quick_readmission = True
+            length = rng.uniform(7, 21)
+            resume = self._crisis_contacts(crisis_ep, dis, length, reason="recovered", destination="other_team")
         self._schedule_destabilisation(resume)
         return resume, ep
 
     def _cto(self, ep: _Episode, dis: int) -> None:
+        """A CTO on discharge from s3: it expires, is discharged early, or is renewed once."""
         rng = self.rng
         at = self.later(dis, 5)
-        expires = date.fromordinal(at // DAY + 182)
+        conditions = "Reside at home address; accept medication as prescribed; attend appointments"
+        by = self.ctx.consultant[ep.team]
         self.add(
             {
                 "at": at,
                 "type": "cto_start",
                 "team": ep.team,
-                "expires": expires,
-                "conditions": "Reside at home address; accept medication as prescribed; attend appointments",
-                "by": self.ctx.consultant[ep.team],
+                "by": by,
+                "expires": date.fromordinal(at // DAY + 182),
+                "conditions": conditions,
             }
         )
-        self.cto_until = at + 182 * DAY
         r = rng.random()
+        pending: list[Event]
         if r < 0.5:
-            self.add({"at": self.clinic_time(at // DAY + 182), "type": "cto_end", "reason": "Expired; not renewed"})
+            self.cto_until = self.clinic_time(at // DAY + 182)
+            pending = [{"at": self.cto_until, "type": "cto_end", "reason": "Expired; not renewed"}]
         elif r < 0.7:
-            self.cto_until = self.clinic_time(at // DAY + rng.randint(60, 170))
-            self.add({"at": self.cto_until, "type": "cto_end", "reason": "Discharged by responsible clinician"})
+            self.cto_until = self.clinic_time(at // DAY + self.between(60, 170))
+            pending = [{"at": self.cto_until, "type": "cto_end", "reason": "Discharged by responsible clinician"}]
         else:
             renew = self.clinic_time(at // DAY + 182)
-            self.add({"at": renew, "type": "cto_end", "reason": "Period ended; renewed"})
-            self.add(
+            self.cto_until = self.clinic_time(renew // DAY + 182)
+            pending = [
+                {"at": renew, "type": "cto_end", "reason": "Period ended; renewed"},
                 {
                     "at": self.later(renew, 1),
                     "type": "cto_start",
                     "team": ep.team,
+                    "by": by,
                     "expires": date.fromordinal(renew // DAY + 182),
                     "conditions": "As before",
-                    "by": self.ctx.consultant[ep.team],
-                }
-            )
-            self.cto_until = renew + 182 * DAY
-            self.add({"at": self.clinic_time(renew // DAY + 182), "type": "cto_end", "reason": "Expired; not renewed"})
+                },
+                {"at": self.cto_until, "type": "cto_end", "reason": "Expired; not renewed"},
+            ]
+        for event in pending:
+            self.add(event)
+        self.cto_pending = pending
+
+    def _cto_at_crisis(self, t: int) -> bool:
+        """Someone on a CTO in crisis is usually recalled (True); otherwise the CTO is ended."""
+        if self.cto_until <= t:
+            return False
+        if self.rng.random() < tables.CTO_RECALL.value:
+            self._withdraw_cto_events(t)
+            self.add({"at": t, "type": "cto_recall", "reason": "Not taking medication; early signs of relapse"})
+            return True
+        self._withdraw_cto_events(self.later(t, -HOUR))
+        self._end_cto(self.later(t, -HOUR), "Discharged by responsible clinician")
+        return False
+
+    def _withdraw_cto_events(self, t: int) -> None:
+        """A CTO that will end early: take back its planned events from ``t`` on."""
+        withdrawn = {id(e) for e in self.cto_pending if e["at"] >= t}
+        if withdrawn:
+            self.events = [e for e in self.events if id(e) not in withdrawn]
+        self.cto_pending = []
+
+    def _end_cto(self, t: int, reason: str) -> None:
+        self.add({"at": t, "type": "cto_end", "reason": reason})
+        self.cto_until = 0
 
     def _home_treatment(
         self, ep: _Episode | None, t: int, nonadherence: bool, police: str | None
     ) -> tuple[int, _Episode | None]:
         ctx, rng = self.ctx, self.rng
-        team = ctx.locality(ctx.crisis, self.cmht_index)
+        team = ctx.local(ctx.crisis, self.cmht_index)
         if ep is not None and rng.random() < 0.5:
             self._cross_team(
                 ep.team, team, "assessment", self.later(t, -2 * HOUR), "Relapse: please assess for home treatment"
             )
         crisis_ep = self._refer(team, "crisis", t, wait=0)
-        if ep is None and self.home_team:
-            pass  # a re-referral follows discharge from the crisis team (below)
-        if rng.random() < HT_ESCALATE:
+        if rng.random() < tables.HT_ESCALATES.value:
             admit = self.later(t, rng.uniform(3, 14) * DAY)
-            self._crisis_contacts(
-                crisis_ep, t, (admit - t) / DAY, outcome_reason="transferred", destination="other_team", until=admit
-            )
+            self._crisis_contacts(crisis_ep, t, 0, reason="transferred", destination="other_team", until=admit)
             return self._admit(ep, self.later(admit, 30), nonadherence, police)
-        if ep is not None and self.med is not None and nonadherence:
-            self._start_medication(ep, self.clinic_time(t // DAY + rng.randint(0, 4)), history=False)
-        resume = self._crisis_contacts(
-            crisis_ep, t, rng.uniform(14, 42), outcome_reason="recovered", destination="other_team" if ep else "gp"
-        )
+        if self.med is None and self.group != "other":
+            restart = max(self.clinic_time(t // DAY + self.between(0, 4)), self.later(t, 7 * HOUR))
+            self._start_medication(crisis_ep, restart, history=False, depot=False)
+        destination = "other_team" if ep is not None else "gp"
+        resume = self._crisis_contacts(crisis_ep, t, rng.uniform(14, 42), reason="recovered", destination=destination)
         if ep is None and rng.random() < 0.5:
             ep = self._refer(self.home_team, self.home_pathway, self.later(resume, -DAY))
+            resume = max(resume, ep.start)
         self._schedule_destabilisation(resume)
-        return max(resume, ep.start if ep else resume), ep
+        return resume, ep
 
     def _crisis_contacts(
-        self,
-        ep: _Episode,
-        t: int,
-        length_days: float,
-        *,
-        outcome_reason: str,
-        destination: str,
-        until: int | None = None,
+        self, ep: _Episode, t: int, length_days: float, *, reason: str, destination: str, until: int | None = None
     ) -> int:
+        """Home treatment: daily visits and calls, then the end of the crisis episode; returns its end."""
         rng = self.rng
         end = until if until is not None else self.clinic_time(t // DAY + max(1, int(length_days)))
-        at = self.later(t, rng.uniform(1, 6) * HOUR)
+        at = self.later(max(t, ep.start), rng.uniform(1, 6) * HOUR)
         while at < end:
             mode = "home_visit" if rng.random() < 0.6 else "phone"
-            r = rng.random()
-            outcome = "attended" if r < 0.88 else ("no_access" if mode == "home_visit" else "dna")
-            self.add(
-                {
-                    "at": at,
-                    "type": "contact",
-                    "team": ep.team,
-                    "outcome": outcome,
-                    "mode": mode,
-                    "planned": True,
-                    "by": self.worker(ep, at),
-                }
-            )
-            at = self.any_time(at // DAY + rng.choice((1, 1, 2)))
-            at = max(at, at - at % DAY + 8 * HOUR)
-        close = max(end, at - DAY) if until is None else end
-        close = max(close, t + HOUR)
-        self._close(ep, close, outcome_reason, destination)
-        return close
+            seen = rng.random() < 0.88 and at > self.unseen_until
+            outcome = "attended" if seen else ("no_access" if mode == "home_visit" else "dna")
+            self.add(self._contact(at, ep.team, outcome, mode, self.worker(ep, at)))
+            at = (at // DAY + (2 if self.random() < 0.33 else 1)) * DAY + 8 * HOUR + int(self.random() * 12 * HOUR)
+        return self._close(ep, max(end, ep.start + HOUR), reason, destination)
 
     def _liaison(self, ep: _Episode | None, t: int) -> tuple[int, _Episode | None]:
-        """A&E presentation seen by liaison psychiatry."""
+        """An A&E presentation seen by liaison psychiatry, then back to the team, on to a team, or to the GP."""
         ctx, rng = self.ctx, self.rng
-        team = ctx.locality(ctx.liaison, self.cmht_index)
-        at = self.any_time(t // DAY)
-        liaison = self._refer(team, "liaison", at, wait=0)
+        team = ctx.local(ctx.liaison, self.cmht_index)
+        liaison = self._refer(team, "liaison", self.any_time(t // DAY), wait=0)
         seen = self.later(liaison.start, rng.uniform(1, 5) * HOUR)
-        self.add(
-            {
-                "at": seen,
-                "type": "contact",
-                "team": team,
-                "outcome": "attended",
-                "mode": "face_to_face",
-                "planned": False,
-                "by": self.worker(liaison, seen),
-            }
+        self.add(self._contact(seen, team, "attended", "face_to_face", self.worker(liaison, seen), planned=False))
+        category = "suicide_attempt" if rng.random() < 0.25 else "self_harm"
+        text = (
+            "Attended A&E after an overdose"
+            if category == "suicide_attempt"
+            else "Attended A&E with self-inflicted cuts"
         )
-        cat = "suicide_attempt" if rng.random() < 0.25 else "self_harm"
         self._risk(
-            self.later(at, -2 * HOUR),
-            cat,
+            self.later(liaison.start, -2 * HOUR),
+            category,
             rng.choice(("minor", "serious")),
             "other",
-            "Attended emergency department after overdose"
-            if cat == "suicide_attempt"
-            else "Attended emergency department with self-inflicted cuts",
-            team=team,
+            text,
+            team,
             lag=3 * HOUR,
         )
         self._assessment(self.later(seen, 30), team, self.worker(liaison, seen))
@@ -1825,16 +1780,24 @@ class _Life:
             self._close(liaison, close, "transferred", "other_team")
             self._schedule_destabilisation(close)
             return close + DAY, ep
-        if rng.random() < 0.55 and self.home_team:
-            req = self._cross_team(
-                team, self.home_team, "assessment", self.later(seen, 60), "Seen in ED; please assess for secondary care"
+        if rng.random() < 0.55:
+            answer = self._cross_team(
+                team,
+                self.home_team,
+                "assessment",
+                self.later(seen, 60),
+                "Seen in A&E; please assess for secondary care",
             )
             self._close(liaison, close, "transferred", "other_team")
-            if req.get("_answer") == "accepted":
-                ep = self._refer(self.home_team, self.home_pathway, self.clinic_time(close // DAY + rng.randint(1, 10)))
-                if self.med is None and self.group not in ("other",):
+            if answer == "accepted":
+                self._home_after(close)
+                ep = self._refer(
+                    self.home_team, self.home_pathway, self.clinic_time(close // DAY + self.between(1, 10))
+                )
+                if self.med is None:
                     self._start_medication(ep, self.later(ep.start, 7 * DAY), history=False)
-                self._schedule_destabilisation(ep.start)
+                else:
+                    self._schedule_destabilisation(ep.start)
                 return ep.start, ep
         else:
             self._close(liaison, close, "other", "gp")
@@ -1842,47 +1805,46 @@ class _Life:
         self._schedule_destabilisation(close)
         return close + DAY, None
 
-    def _first_contact_in_crisis(self, t: int) -> _Episode | None:
+    def _first_contact_in_crisis(self, t: int) -> tuple[int, _Episode | None]:
         """People whose first contact is the crisis team or liaison psychiatry."""
         rng = self.rng
         if self.entry == "liaison":
-            resume, ep = self._liaison(None, t)
+            return self._liaison(None, t)
+        crisis_ep = self._refer(self.ctx.local(self.ctx.crisis, self.cmht_index), "crisis", t, wait=0)
+        if self.group != "other" and rng.random() < 0.7:
+            self._start_medication(crisis_ep, self.later(t, DAY), history=False, depot=False)
+        onward = rng.random() < 0.45
+        reason, destination = ("transferred", "other_team") if onward else ("recovered", "gp")
+        resume = self._crisis_contacts(crisis_ep, t, rng.uniform(10, 42), reason=reason, destination=destination)
+        if not onward:
+            self._schedule_destabilisation(resume)
+            return resume, None
+        ep = self._refer(self.home_team, self.home_pathway, self.later(resume, -2 * HOUR))
+        if self.med is None:
+            self._start_medication(ep, self.later(ep.start, 7 * DAY), history=False)
         else:
-            team = self.ctx.locality(self.ctx.crisis, self.cmht_index)
-            crisis_ep = self._refer(team, "crisis", t, wait=0)
-            if self.group in ("psychosis", "bipolar", "mood") and rng.random() < 0.7:
-                self._start_medication(crisis_ep, self.later(t, DAY), history=False)
-            onward = rng.random() < 0.45
-            resume = self._crisis_contacts(
-                crisis_ep,
-                t,
-                rng.uniform(10, 42),
-                outcome_reason="recovered" if not onward else "transferred",
-                destination="other_team" if onward else "gp",
-            )
-            ep = None
-            if onward:
-                ep = self._refer(self.home_team, self.home_pathway, self.later(resume, -2 * HOUR))
-                resume = ep.start
-        self._resume_at = resume
-        return ep
+            self._schedule_destabilisation(ep.start)
+        return ep.start, ep
 
-    # -- discharge to GP ----------------------------------------------------------------
+    # -- discharge to the GP -------------------------------------------------------------------------------------
 
     def _discharge_bundle(self, ep: _Episode, t: int, *, planned: bool) -> None:
-        """What a team does before discharging someone to their GP (often not all of it)."""
+        """What a team does before discharging someone to the GP (often not all of it)."""
         rng = self.rng
         if rng.random() < (0.8 if planned else 0.3):
-            self._assessment(
-                self.clinic_time(t // DAY - rng.randint(0, 12)),
-                ep.team,
-                self.worker(ep, t),
-                episode=ep,
-                predischarge=True,
-            )
+            when = self.clinic_time(t // DAY - self.between(0, 12))
+            if when > ep.start:
+                self._assessment(when, ep.team, self.worker(ep, when), episode=ep, predischarge=True)
         if rng.random() < (0.6 if planned else 0.2):
-            self._care_plan_review(self.clinic_time(t // DAY - rng.randint(0, 10)), ep)
+            when = self.clinic_time(t // DAY - self.between(0, 10))
+            if when > ep.start:
+                self._care_plan_review(when, ep)
         if rng.random() < (0.5 if planned else 0.4):
+            rationale = (
+                "Stable and well; relapse plan shared with GP"
+                if planned
+                else "Not attending despite letters and visits"
+            )
             self.add(
                 {
                     "at": self.later(t, -3 * HOUR),
@@ -1891,36 +1853,39 @@ class _Life:
                     "by": self.ctx.consultant[ep.team],
                     "topic": "discharge",
                     "decision": "Discharge to GP",
-                    "rationale": "Stable and well; relapse plan shared with GP"
-                    if planned
-                    else "Not attending despite letters and visits",
+                    "rationale": rationale,
                 }
             )
         if rng.random() < 0.85:
-            self._gp_letter(self.later(t, rng.uniform(1, 72) * HOUR), ep.team, complete=planned and rng.random() < 0.5)
+            when = max(self.clinic_time(t // DAY + self.between(0, 3)), t + HOUR)
+            self._gp_letter(when, ep.team, complete=planned and rng.random() < 0.5)
 
     def _gp_letter(self, t: int, team: str, *, complete: bool) -> None:
         rng = self.rng
-        if complete or rng.random() < T.GP_LETTER_COMPLETE.value:
-            sections = list(T.GP_LETTER_SECTIONS)
+        if complete or rng.random() < tables.GP_LETTER_COMPLETE.value:
+            sections = list(tables.GP_LETTER_SECTIONS)
         else:
-            sections = [s for s in T.GP_LETTER_SECTIONS if rng.random() < 0.55]
+            sections = [s for s in tables.GP_LETTER_SECTIONS if rng.random() < 0.55]
         self.add(
             {"at": t, "type": "gp_letter_sent", "team": team, "by": self.ctx.consultant[team], "sections": sections}
         )
 
-    def _after_gp_discharge(self, t: int, *, non_attendance: bool) -> None:
-        """Medication often lapses after discharge; GP and police signals may follow."""
+    def _after_gp_discharge(self, team: str, t: int, *, non_attendance: bool) -> None:
+        """Depots stop; tablets often lapse; the GP (and the police) may notice before anyone else."""
         rng = self.rng
         self.last_discharge_dna = non_attendance
-        psychotic = self.group in ("psychosis", "bipolar")
-        if psychotic and self.med is not None and non_attendance:
+        psychotic = self.group in _PSYCHOTIC
+        if self.med is not None and self.med.route == "depot":
+            self._stop_medication(team, self.later(t, 10), "Discharged to GP", by=self.ctx.consultant[team])
+        if psychotic and non_attendance:
+            self.nonadherent_cycle = self.med is not None
             self.stop_at = t + int(rng.uniform(0, 60) * DAY)
-            self.nonadherent_cycle = True
-            self.relapse_at = self.stop_at + int(self.days(T.RELAPSE_AFTER_STOP.value * 1.5, 0.7) * DAY)
-            self.destab_at = self.relapse_at - 2 * DAY  # nobody is watching
-        if rng.random() < (T.GP_SIGNAL.value if psychotic else 0.08):
-            at = self.clinic_time(t // DAY + rng.randint(90, 270))
+            self.relapse_at = self.stop_at + int(self.days(tables.RELAPSE_AFTER_STOP.value * 1.5, 0.7) * DAY)
+            self.destab_at = max(t + DAY, self.relapse_at - 2 * DAY)  # nobody is watching
+        elif psychotic:
+            self._schedule_destabilisation(t)
+        if rng.random() < (tables.GP_SIGNAL.value if psychotic else 0.08):
+            at = self.clinic_time(t // DAY + self.between(90, 270))
             kind = rng.choice(("no_contact", "prescription_not_collected"))
             detail = (
                 "No contact with the practice since discharge"
@@ -1929,31 +1894,24 @@ class _Life:
             )
             self.add({"at": at, "type": "partner_info", "agency": "gp", "kind": kind, "detail": detail})
 
-    # -- reviews -----------------------------------------------------------------------
+    # -- reviews ---------------------------------------------------------------------------------------------------
 
     def _reviews(self, ep: _Episode, end: int) -> None:
-        """Risk assessments and care plan reviews across an episode, and after its triggers."""
-        if ep.pathway in ("crisis", "liaison"):
-            if ep.pathway == "crisis" and self.rng.random() < 0.8:
-                self._assessment(
-                    self.later(ep.start, self.rng.uniform(1, 20) * HOUR), ep.team, self.worker(ep, ep.start), episode=ep
-                )
-            return
+        """Risk assessments (first, after triggers, periodic), care plan reviews and consultant reviews."""
         rng = self.rng
+        if ep.pathway == "crisis":
+            if rng.random() < 0.8:
+                when = self.later(ep.start, rng.uniform(1, 20) * HOUR)
+                self._assessment(when, ep.team, self.worker(ep, ep.start), episode=ep)
+            return
+        if ep.pathway == "liaison":
+            return
         ws = self.ctx.window_start
         first = max(ep.start, ws)
-        t = self.clinic_time(first // DAY + rng.randint(7, 35)) if ep.start >= ws else None
-        if t is not None and t < end:
-            self._assessment(t, ep.team, self.worker(ep, t), episode=ep)
-        # Periodic reviews, measured from the last assessment in this episode.
-        last = max(ep.ra_times) if ep.ra_times else first
-        while True:
-            nxt = self.clinic_time(last // DAY + int(self.days(T.RA_INTERVAL.value, 0.3)))
-            if nxt >= end:
-                break
-            self._assessment(nxt, ep.team, self.worker(ep, nxt), episode=ep)
-            last = nxt
-        # After triggers recorded while the episode was open.
+        if ep.start >= ws:
+            when = self.clinic_time(ep.start // DAY + self.between(7, 35))
+            if when < end:
+                self._assessment(when, ep.team, self.worker(ep, when), episode=ep)
         for recorded, kind in self.triggers:
             if not (ep.start <= recorded < end) or kind in ("admission", "inpatient_discharge"):
                 continue
@@ -1961,42 +1919,46 @@ class _Life:
             if i < len(ep.ra_times) and ep.ra_times[i] <= recorded + 7 * DAY:
                 continue
             if kind == "police":
-                if rng.random() < T.RA_AFTER_POLICE.value:
+                if rng.random() < tables.RA_AFTER_POLICE.value:
                     at = self.later(recorded, rng.uniform(2, 70) * HOUR)
                 elif rng.random() < 0.5:
                     at = self.later(recorded, rng.uniform(4, 14) * DAY)
                 else:
                     continue
-            elif rng.random() < T.RA_AFTER_TRIGGER.value:
-                at = self.clinic_time(recorded // DAY + rng.randint(0, 6))
+            elif rng.random() < tables.RA_AFTER_TRIGGER.value:
+                at = max(self.clinic_time(recorded // DAY + self.between(0, 6)), recorded + 15)
             else:
                 continue
             if at < end:
                 self._assessment(at, ep.team, self.worker(ep, at), episode=ep)
-        # Care plan reviews: soon after the start, then about yearly.
+        # Periodic reviews fill the gaps between the assessments already made.
+        i = bisect_left(ep.ra_times, first)
+        last = ep.ra_times[i - 1] if i > 0 else first
+        while True:
+            nxt = self.clinic_time(last // DAY + int(self.days(tables.RA_INTERVAL.value, 0.3)))
+            j = bisect_left(ep.ra_times, last + 1)
+            if j < len(ep.ra_times) and ep.ra_times[j] <= nxt:
+                last = ep.ra_times[j]
+                continue
+            if nxt >= end:
+                break
+            self._assessment(nxt, ep.team, self.worker(ep, nxt), episode=ep)
+            last = nxt
         if ep.start >= ws:
-            cpr = self.clinic_time(ep.start // DAY + rng.randint(21, 70))
+            cpr = self.clinic_time(ep.start // DAY + self.between(21, 70))
         else:
-            cpr = self.clinic_time(max(self.last_cpr, ep.start) // DAY + int(self.days(T.CPR_INTERVAL.value, 0.2)))
+            cpr = self.clinic_time(max(self.last_cpr, ep.start) // DAY + int(self.days(tables.CPR_INTERVAL.value, 0.2)))
         while cpr < end:
             self._care_plan_review(cpr, ep)
-            cpr = self.clinic_time(cpr // DAY + int(self.days(T.CPR_INTERVAL.value, 0.2)))
-        # Consultant outpatient review about twice a year.
-        review = self.clinic_time(first // DAY + rng.randint(30, 180))
+            cpr = self.clinic_time(cpr // DAY + int(self.days(tables.CPR_INTERVAL.value, 0.2)))
+        review = self.clinic_time(first // DAY + self.between(30, 180))
+        consultant = self.ctx.consultant[ep.team]
         while review < end:
             outcome = "attended" if rng.random() < 0.85 else "dna"
             self.add(
-                {
-                    "at": review,
-                    "type": "contact",
-                    "team": ep.team,
-                    "outcome": outcome,
-                    "mode": "face_to_face" if rng.random() < 0.8 else "video",
-                    "planned": True,
-                    "by": self.ctx.consultant[ep.team],
-                }
+                self._contact(review, ep.team, outcome, "face_to_face" if rng.random() < 0.8 else "video", consultant)
             )
-            review = self.clinic_time(review // DAY + rng.randint(150, 210))
+            review = self.clinic_time(review // DAY + self.between(150, 210))
         self.last_cpr = 0
 
     def _assessment(
@@ -2009,40 +1971,40 @@ class _Life:
         triage: bool = False,
         predischarge: bool = False,
     ) -> None:
-        """A risk assessment; its factors are filled in at the end, from what was known then."""
-        rng = self.rng
+        """A risk assessment; its factors are filled in at the end, from the history known at ``t``."""
+        safety_plan = triage or predischarge or self.rng.random() < 0.9
         event: Event = {
             "at": t,
             "type": "risk_assessment",
             "team": team,
             "by": by,
             "factors": None,
-            "safety_plan": triage or predischarge or rng.random() < 0.9,
+            "safety_plan": safety_plan,
         }
         if not triage:
             event["formulation"] = _FORMULATION[self.group]
             event["next_review"] = date.fromordinal(t // DAY + (91 if self.violent else 182))
         self.add(event)
         if episode is not None:
-            i = bisect_left(episode.ra_times, t)
-            episode.ra_times.insert(i, t)
+            insort(episode.ra_times, t)
 
     def _care_plan_review(self, t: int, ep: _Episode) -> None:
         shared = self.carer_registered and self.carer_consent and self.rng.random() < 0.7
+        crisis_plan = self.rng.random() < 0.85
         self.add(
             {
                 "at": t,
                 "type": "care_plan_review",
                 "team": ep.team,
                 "by": self.worker(ep, t),
-                "crisis_plan": self.rng.random() < 0.85,
+                "crisis_plan": crisis_plan,
                 "shared_with_carer": shared,
             }
         )
 
     def _risk(
-        self, at: int, category: str, harm: str, source: str, description: str, *, team: str | None, lag: float = 0.0
-    ) -> Event:
+        self, at: int, category: str, harm: str, source: str, description: str, team: str | None, *, lag: float = 0.0
+    ) -> None:
         event: Event = {
             "at": at,
             "type": "risk_event",
@@ -2059,19 +2021,18 @@ class _Life:
         self.risk_events.append(event)
         recorded = event.get("recorded", at)
         self.triggers.append((recorded, "risk_event"))
-        if self.rng.random() < T.ENTERED_IN_ERROR.value:
+        if self.rng.random() < tables.ENTERED_IN_ERROR.value:
+            when = self.later(recorded, self.rng.uniform(1, 30) * DAY)
             self.add(
                 {
-                    "at": self.later(recorded, self.rng.uniform(1, 30) * DAY),
+                    "at": when,
                     "type": "risk_event_entered_in_error",
                     "ref": event,
                     "reason": "Recorded in the wrong patient's record",
                 }
             )
-            event["_error"] = True
-        return event
 
-    # -- the end -------------------------------------------------------------------------
+    # -- the end -------------------------------------------------------------------------------------------------
 
     def _finish(self) -> PersonStory:
         ctx = self.ctx
@@ -2083,67 +2044,56 @@ class _Life:
         kept = [e for e in kept if "ref" not in e or id(e["ref"]) in alive]
         self._fill_factors(kept)
         index = {id(e): i for i, e in enumerate(kept)}
-        to_dt = ctx.datetime
-        for e in kept:
-            e["at"] = to_dt(e["at"])
-            if "recorded" in e:
-                e["recorded"] = to_dt(e["recorded"])
-            if "for" in e:
-                e["for"] = to_dt(e["for"])
         for e in kept:
             if "ref" in e:
                 e["ref"] = index[id(e["ref"])]
-            e.pop("_answer", None)
-            e.pop("_error", None)
+        to_datetime = ctx.datetime
+        for e in kept:
+            e["at"] = to_datetime(e["at"])
+            if "recorded" in e:
+                e["recorded"] = to_datetime(e["recorded"])
+            if "for" in e:
+                e["for"] = to_datetime(e["for"])
+
         return PersonStory(patient=self.patient, events=list(kept))
 
     def _fill_factors(self, events: list[Event]) -> None:
         """Each assessment's factors from the risk history known at its time.
 
-        Most assessments carry the history forward; some silently mark a known risk absent or
-        not assessed (the CQC finding this product answers); a few downgrade with a rationale.
+        Most carry the history forward; some silently mark a known risk absent or not assessed (the minimising the
+        CQC found); a few downgrade one with a written rationale.
         """
         rng = self.rng
-        history: list[tuple[int, str, int]] = []  # (recorded, category, error at)
-        errors: dict[int, int] = {}
-        for e in events:
-            if e["type"] == "risk_event_entered_in_error":
-                errors[id(e["ref"])] = e["at"]
-        for e in self.risk_events:
-            history.append((e.get("recorded", e["at"]), e["category"], errors.get(id(e), NEVER)))
-        traits = set()
-        if self.substance:
-            traits.add("substance_misuse")
+        errors = {id(e["ref"]): e["at"] for e in events if e["type"] == "risk_event_entered_in_error"}
+        history = [(e.get("recorded", e["at"]), e["category"], errors.get(id(e), NEVER)) for e in self.risk_events]
+        traits = {"substance_misuse"} if self.substance else set()
         if self.group == "pd":
             traits.add("self_harm")
         for e in events:
             if e["type"] != "risk_assessment":
                 continue
             t = e["at"]
-            known = {cat for rec, cat, err in history if rec <= t and err > t}
+            known = {category for recorded, category, error in history if recorded <= t and error > t}
+            quiet = known - {category for recorded, category, _ in history if t - 730 * DAY < recorded <= t}
             factors = {}
-            for cat in T.RISK_CATEGORIES:
-                if cat in known or cat in traits:
-                    factors[cat] = "present"
-                elif cat in ("exploitation", "weapon", "absconding") and rng.random() < 0.25:
-                    factors[cat] = "not_assessed"
+            for category in tables.RISK_CATEGORIES:
+                if category in known or category in traits:
+                    factors[category] = "present"
+                elif category in ("exploitation", "weapon", "absconding") and rng.random() < 0.25:
+                    factors[category] = "not_assessed"
                 else:
-                    factors[cat] = "absent"
+                    factors[category] = "absent"
             if known:
                 r = rng.random()
-                if r < T.RA_DOWNGRADE.value:
-                    dropped = rng.choice(sorted(known))
-                    factors[dropped] = "absent" if rng.random() < 0.6 else "not_assessed"
-                elif r < T.RA_DOWNGRADE.value + 0.04:
-                    dropped = rng.choice(sorted(known))
+                if r < tables.RA_DOWNGRADE.value:
+                    factors[rng.choice(sorted(known))] = "absent" if rng.random() < 0.6 else "not_assessed"
+                elif r < tables.RA_DOWNGRADE.value + 0.04 and quiet:  # quiet for two years: a reasoned downgrade
+                    dropped = rng.choice(sorted(quiet))
                     factors[dropped] = "absent"
-                    e["rationale"] = f"No {dropped.replace('_', ' ')} for over two years; reviewed with MDT"
+                    e["rationale"] = f"No {dropped.replace('_', ' ')} for over two years; reviewed with the MDT"
                 elif r < 0.3:
                     e["rationale"] = "History reviewed with the person and their family"
             e["factors"] = factors
-
-
-HT_ESCALATE = T.HT_ESCALATES.value
 
 
 def _at(event: Event) -> int:
@@ -2151,28 +2101,27 @@ def _at(event: Event) -> int:
     return at
 
 
-# ---------------------------------------------------------------------------------------
-# Public entry points
+# --- public entry points --------------------------------------------------------------------------------------
 
 
 def generate_story(
     trust: TrustPlan, *, seed: int, index: int, until: date = DEFAULT_UNTIL, years: int = 3
 ) -> PersonStory:
-    """The story of person ``index``: the same whatever else is generated alongside it."""
+    """The story of person ``index``: always the same, whatever else is generated alongside it."""
     return _Life(_context(trust, seed, until, years), index).story()
 
 
 def generate_stories(
     trust: TrustPlan, *, seed: int, patients: int, until: date = DEFAULT_UNTIL, years: int = 3
 ) -> Iterator[PersonStory]:
-    """Stories of people 0 .. patients-1, in order. Any slice can be made alone with
-    :func:`generate_story_range`, so chunks can be generated in parallel."""
+    """The stories of people 0 .. patients-1, in order."""
     return generate_story_range(trust, seed=seed, start=0, stop=patients, until=until, years=years)
 
 
 def generate_story_range(
     trust: TrustPlan, *, seed: int, start: int, stop: int, until: date = DEFAULT_UNTIL, years: int = 3
 ) -> Iterator[PersonStory]:
+    """The stories of people start .. stop-1: a chunk for parallel generation, equal to that slice of the whole."""
     ctx = _context(trust, seed, until, years)
     for index in range(start, stop):
         yield _Life(ctx, index).story()
@@ -2182,13 +2131,13 @@ _CONTEXTS: dict[tuple[int, int, date, int], tuple[TrustPlan, _Trust]] = {}
 
 
 def _context(trust: TrustPlan, seed: int, until: date, years: int) -> _Trust:
-    # Keyed by identity: hashing a large TrustPlan for every story would be slow.
+    # Keyed by identity (the plan is kept alive by the entry): hashing a large plan per story would be slow.
     key = (id(trust), seed, until, years)
     cached = _CONTEXTS.get(key)
     if cached is not None and cached[0] is trust:
         return cached[1]
     ctx = _Trust(trust, seed=seed, until=until, years=years)
-    if len(_CONTEXTS) > 8:
+    if len(_CONTEXTS) >= 8:
         _CONTEXTS.clear()
     _CONTEXTS[key] = (trust, ctx)
     return ctx

@@ -27,8 +27,8 @@ ENTRY_EIP = Rate("entry_eip", 0.12, "share of people", _ASSUME, True)
 ENTRY_CMHT = Rate("entry_cmht", 0.66, "share of people", _ASSUME, True)
 ENTRY_AO = Rate("entry_assertive_outreach", 0.05, "share of people", _ASSUME, True)
 ENTRY_CRISIS = Rate("entry_crisis", 0.11, "share of people", _ASSUME, True)
-# liaison takes the remainder (about 0.06)
-PREVALENT = Rate("already_open_at_window_start", 0.5, "share of eip/cmht/ao people", _ASSUME, True)
+ENTRY_LIAISON = Rate("entry_liaison", 0.06, "share of people", _ASSUME, True)
+PREVALENT = Rate("already_open_at_window_start", 0.6, "share of eip/cmht/ao people", _ASSUME, True)
 
 # --- Waiting and allocation ----------------------------------------------------------
 EIP_WAIT = Rate(
@@ -47,7 +47,7 @@ CMHT_WAIT = Rate(
 TRIAGE_SAFETY_PLAN = Rate("safety_plan_while_waiting", 0.3, "share of referrals", _ASSUME, True)
 KW_LATE = Rate(
     "key_worker_late",
-    0.13,
+    0.1,
     "share of community episodes (8-60 days)",
     "assumption; CQC March 2024 review: many people without a care coordinator",
     True,
@@ -85,19 +85,19 @@ CONTACT_CMHT = Rate("contact_interval_cmht", 21, "days", _ASSUME, True)
 CONTACT_AO = Rate("contact_interval_assertive_outreach", 7, "days", _ASSUME, True)
 DNA_ENGAGED = Rate(
     "dna_when_engaged",
-    0.065,
+    0.05,
     "per planned contact (mean of a per-person beta)",
     "calibrated so planned contacts not attended are about 10-12%: Mental Health Bulletin"
     " 2011-12 (median 88% of planned contacts attended); CMHT DNA 11.4% (BMJ Qual"
     " Improv Rep 2015, PMC4949624)",
 )
-DISENGAGE = Rate("start_disengaged_spell", 0.03, "per planned contact", _ASSUME, True)
+DISENGAGE = Rate("start_disengaged_spell", 0.025, "per planned contact", _ASSUME, True)
 REENGAGE = Rate("end_disengaged_spell", 0.3, "per planned contact", _ASSUME, True)
 DNA_DISENGAGED = Rate("dna_when_disengaged", 0.7, "per planned contact", _ASSUME, True)
 CANCEL_PATIENT = Rate("cancelled_by_patient", 0.04, "per planned contact", _ASSUME, True)
 CANCEL_PROVIDER = Rate("cancelled_by_provider", 0.035, "per planned contact", _ASSUME, True)
 PHONE_AFTER_DNA = Rate("phone_after_dna", 0.5, "per missed contact", _ASSUME, True)
-BOOKED = Rate("appointment_booked", 0.3, "share of planned contacts", _ASSUME, True)
+BOOKED = Rate("booked_in_advance", 0.3, "share of planned contacts", _ASSUME, True)
 DISCHARGE_DNA_CMHT = Rate(
     "discharge_for_non_attendance_cmht",
     0.35,
@@ -117,7 +117,7 @@ POOR_ADHERENCE = Rate(
     "Lacro et al. 2002 (about 41% non-adherent); Acosta et al. 2012 review (about 50%)",
 )
 STOP_POOR = Rate("time_to_stop_poor_adherence", 270, "days, mean (oral)", _ASSUME, True)
-STOP_GOOD = Rate("time_to_stop_good_adherence", 1500, "days, mean (oral)", _ASSUME, True)
+STOP_GOOD = Rate("time_to_stop_good_adherence", 2500, "days, mean (oral)", _ASSUME, True)
 RELAPSE_AFTER_STOP = Rate(
     "relapse_after_stopping_median",
     150,
@@ -157,11 +157,11 @@ INFORMAL = Rate(
 )
 S2 = Rate(
     "admission_s2",
-    0.36,
+    0.39,
     "share of admissions",
     _MHA + ": s2 on admission about 3x s3 (2012-13: 22,477 vs 7,776)",
 )
-S3 = Rate("admission_s3", 0.16, "share of admissions", _MHA)
+S3 = Rate("admission_s3", 0.13, "share of admissions", _MHA)
 S37 = Rate("admission_s37", 0.03, "share of admissions", _MHA + " (rare)")
 INFORMAL_TO_S2 = Rate(
     "informal_then_s2",
@@ -218,7 +218,7 @@ CARER_CONSENT = Rate("carer_consent_to_share", 0.7, "share of carers", _ASSUME, 
 FAMILY_CONCERN = Rate("family_concern_in_relapse", 0.55, "share", _ASSUME, True)
 CONCERN_ON_TIME = Rate(
     "concern_answered_next_working_day",
-    0.82,
+    0.85,
     "share",
     "assumption; CQC Part 2 timeline: concern recorded but no contact attempted",
     True,
@@ -415,16 +415,27 @@ WARD_NAMES: tuple[str, ...] = (
 )  # fmt: skip
 
 # Short clinical phrases; kept few and plain so stories read as a record would.
-CONCERN_TEXTS: tuple[str, ...] = (
-    "Worried he has stopped his tablets; not sleeping and talking to himself",
-    "Says she is not eating and has locked herself in her room",
-    "Shouting at neighbours last night; family frightened",
-    "Thinks the neighbours are watching him through the walls",
-    "Found her tablets unused in a drawer",
-    "Has not been home for two nights and is not answering the phone",
-    "Very low and said things would be better without her",
-    "Threatened his brother when asked about his medication",
-)
+# Family concerns by diagnostic group; {they}, {them}, {their} become he/him/his or she/her/her.
+CONCERN_TEXTS: dict[str, tuple[str, ...]] = {
+    "psychotic": (
+        "Worried {they} has stopped {their} tablets; not sleeping and talking to {them}self",
+        "Thinks the neighbours are watching {them} through the walls",
+        "Shouting at neighbours last night; family frightened",
+        "Found {their} tablets unused in a drawer",
+        "Has not been home for two nights and is not answering the phone",
+        "Threatened {their} brother when asked about medication",
+    ),
+    "other": (
+        "Very low and said things would be better without {them}",
+        "Not eating and has locked {them}self in {their} room",
+        "Cutting again; family do not know how to help",
+        "Has not been home for two nights and is not answering the phone",
+    ),
+}
+PRONOUNS: dict[str, dict[str, str]] = {
+    "male": {"they": "he", "them": "him", "their": "his"},
+    "female": {"they": "she", "them": "her", "their": "her"},
+}
 RESPONSE_TEXTS: tuple[str, ...] = (
     "Called back; home visit arranged for tomorrow",
     "Spoke with family; duty worker visited the same day",

@@ -33,12 +33,14 @@ def watch(facts: PersonFacts, params: Params) -> list[Finding]:
     evidence += [
         Evidence.of(e, f"{e.category} ({e.harm} harm, source {e.source})") for e in history if e.category in dropped
     ]
+    # Open from when both were known: a risk event recorded after the assessment starts the clock when it arrives.
+    since = max(assessment.recorded_at, min(e.first_recorded_at for e in history if e.category in dropped))
     return [
         Finding(
             rule_id=RULE.id,
             key=assessment.fact_id,
-            since=assessment.recorded_at,
-            due=assessment.recorded_at + timedelta(days=params.response_days),
+            since=since,
+            due=since + timedelta(days=params.response_days),
             summary=(
                 f"The latest risk assessment drops {', '.join(c.replace('_', ' ') for c in dropped)} that the risk "
                 "history holds: write the rationale and ask a second reviewer."

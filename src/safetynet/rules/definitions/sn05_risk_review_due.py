@@ -47,14 +47,17 @@ def watch(facts: PersonFacts, params: Params) -> list[Finding]:
         return []
     assessments = facts.happened("risk_assessments")
     last = latest(assessments)
-    care_began = min(f.occurred_at for f in episodes + admissions)
+    first_care = min(episodes + admissions, key=lambda f: f.occurred_at)
+    care_began = first_care.occurred_at
     base = max(last.occurred_at, care_began) if last else care_began
     findings = []
     window = timedelta(days=params.trigger_days)
     threshold = base + timedelta(days=params.review_days)
     if facts.at > threshold:
         since_what = (
-            Evidence.of(last, "last risk assessment") if last else Evidence.of((episodes + admissions)[0], "care began")
+            Evidence.of(last, "last risk assessment")
+            if last and last.occurred_at >= care_began
+            else Evidence.of(first_care, "care began")
         )
         findings.append(
             Finding(

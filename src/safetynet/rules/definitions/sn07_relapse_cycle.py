@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from pydantic import Field
 
@@ -30,9 +30,8 @@ def _non_adherence_signals(facts: PersonFacts) -> list[Fact]:
 
 
 def watch(facts: PersonFacts, params: Params) -> list[Finding]:
-    admissions = [
-        a for a in facts.happened("admissions") if a.occurred_at >= facts.at - timedelta(days=params.window_days)
-    ]
+    start = facts.at.astimezone(UTC) - timedelta(days=params.window_days)  # elapsed days, whatever zone `at` is in
+    admissions = [a for a in facts.happened("admissions") if a.occurred_at >= start]
     signals = _non_adherence_signals(facts)
     lookback = timedelta(days=params.lookback_days)
     cycle = [
@@ -45,7 +44,9 @@ def watch(facts: PersonFacts, params: Params) -> list[Finding]:
     topics = {d.topic for d in facts.happened("mdt_decisions") if d.occurred_at >= latest_admission.occurred_at}
     if {DecisionTopic.DEPOT, DecisionTopic.CTO} <= topics:
         return []
-    since = cycle[-1][0].first_recorded_at
+    # Open from when the latest admission and enough of the cycle were known (a signal may be recorded late).
+    known = sorted(max(a.first_recorded_at, min(s.first_recorded_at for s in pre)) for a, pre in cycle)
+    since = max(latest_admission.first_recorded_at, known[params.admissions - 1])
     evidence = []
     for admission, preceding in cycle:
         evidence.append(Evidence.of(admission, f"admission under legal status {admission.legal_status}"))

@@ -15,7 +15,7 @@ class Params(Parameters):
 
 
 def watch(facts: PersonFacts, params: Params) -> list[Finding]:
-    answered = {r.request_fact_id for r in facts.of("cross_team_responses")}
+    answered = {r.request_fact_id for r in facts.of("cross_team_responses") if (r.rationale or "").strip()}
     team = facts.directory.team_name
     return [
         Finding(

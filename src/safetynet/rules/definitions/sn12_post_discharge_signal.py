@@ -27,14 +27,15 @@ class Params(Parameters):
 
 
 def watch(facts: PersonFacts, params: Params) -> list[Finding]:
-    horizon = facts.at - timedelta(days=round(params.months * 30.44))
+    # The window bounds when a signal may arrive; a finding it opened stays open until re-referral or a decision.
+    window = timedelta(days=round(params.months * 30.44))
     discharges = [
         e
         for e in facts.of("episodes")
         if e.status == EpisodeStatus.FINISHED
         and e.discharge_destination == DischargeDestination.GP
         and e.ended_at is not None
-        and horizon <= e.ended_at <= facts.at
+        and e.ended_at <= facts.at
     ]
     if not discharges:
         return []
@@ -46,7 +47,8 @@ def watch(facts: PersonFacts, params: Params) -> list[Finding]:
     signals = [
         p
         for p in facts.happened("partner_information")
-        if p.recorded_at >= discharge.ended_at and (p.kind in SIGNAL_KINDS or p.agency == Agency.POLICE)
+        if discharge.ended_at <= p.recorded_at <= discharge.ended_at + window
+        and (p.kind in SIGNAL_KINDS or p.agency == Agency.POLICE)
     ]
     findings = []
     for signal in signals:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from pydantic import Field
 
@@ -18,7 +18,7 @@ class Params(Parameters):
 
 
 def watch(facts: PersonFacts, params: Params) -> list[Finding]:
-    start = facts.at - timedelta(days=params.window_days)
+    start = facts.at.astimezone(UTC) - timedelta(days=params.window_days)  # elapsed days, whatever zone `at` is in
     refusals = [d for d in facts.happened("depot_administrations") if d.outcome == DepotOutcome.REFUSED]
     refusals += [r for r in facts.happened("adherence_reports") if r.status == Adherence.NON_ADHERENT]
     refusals = sorted((r for r in refusals if r.occurred_at >= start), key=lambda r: r.occurred_at)

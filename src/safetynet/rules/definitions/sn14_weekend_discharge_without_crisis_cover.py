@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from safetynet.core.clock import LONDON
 from safetynet.rules.calendar import is_weekend_or_holiday_discharge
 from safetynet.rules.facts import PersonFacts
 from safetynet.rules.model import DischargeAttempt, GateDecision, Parameters, Rule, RuleKind
@@ -14,7 +15,7 @@ class Params(Parameters):
 def gate(facts: PersonFacts, attempt: DischargeAttempt, params: Params) -> GateDecision | None:
     if attempt.kind != "inpatient" or not is_weekend_or_holiday_discharge(attempt.at) or attempt.crisis_team_accepted:
         return None
-    day = attempt.at.strftime("%A")
+    day = attempt.at.astimezone(LONDON).strftime("%A")
     return GateDecision(
         RULE.id, blocks=True, reason=f"a {day} discharge needs the crisis team to accept the person first"
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from pydantic import Field
 
@@ -19,7 +19,7 @@ class Params(Parameters):
 def gate(facts: PersonFacts, attempt: DischargeAttempt, params: Params) -> GateDecision | None:
     reasons = []
     evidence = []
-    recent = attempt.at - timedelta(days=params.plan_days)
+    recent = attempt.at.astimezone(UTC) - timedelta(days=params.plan_days)  # elapsed days, whatever zone `at` is in
     plans = [a for a in facts.happened("risk_assessments") if a.safety_plan and a.occurred_at >= recent]
     if not plans:
         reasons.append(f"no risk assessment with a safety plan in the last {params.plan_days} days")

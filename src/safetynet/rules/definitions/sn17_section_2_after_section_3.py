@@ -38,7 +38,17 @@ def watch(facts: PersonFacts, params: Params) -> list[Finding]:
         for d in facts.happened("mdt_decisions")
     ):
         return []
-    since = admission.first_recorded_at
+    # Open from when the section 2 and the earlier detention were both known (either may be recorded late).
+    section_2_known = (
+        admission.first_recorded_at
+        if admission.legal_status == SECTION_2
+        else min(
+            c.first_recorded_at
+            for c in changes
+            if c.admission_fact_id == admission.fact_id and c.legal_status == SECTION_2
+        )
+    )
+    since = max(admission.first_recorded_at, section_2_known, min(t.first_recorded_at for t in treated))
     return [
         Finding(
             RULE.id,

@@ -24,7 +24,11 @@ def watch(facts: PersonFacts, params: Params) -> list[Finding]:
     threshold = base + timedelta(days=params.review_days)
     if facts.at <= threshold:
         return []
-    evidence = Evidence.of(review, "last care plan review") if review else Evidence.of(first, "episode start")
+    evidence = (
+        Evidence.of(review, "last care plan review")
+        if review and review.occurred_at >= first.occurred_at
+        else Evidence.of(first, "episode start")
+    )
     return [
         Finding(
             RULE.id,
