@@ -93,13 +93,13 @@ def test_a_signal_counts_up_to_90_days_before_the_admission_and_not_a_minute_mor
     assert_silent(session, RULE, a_minute_early, "2023-10-03")
 
 
-def test_admissions_count_for_24_months_and_not_a_minute_more(session: Session) -> None:
-    # Code's choice: "within 24 months" is the 730 days before the moment asked about, so the first admission
-    # (1 February 2023, 09:00 GMT) stops counting after 31 January 2025, 09:00 GMT.
+def test_an_unanswered_cycle_does_not_lapse_until_24_months_after_the_latest_admission(session: Session) -> None:
+    # Version 1 let the cycle lapse once the first admission was 24 months old, though nothing had been decided.
     story = tell(session, CYCLE)
-    assert_fires(session, RULE, story, "2025-01-31T08:59")
-    assert_fires(session, RULE, story, "2025-01-31T09:00")
-    assert_silent(session, RULE, story, "2025-01-31T09:01")
+    assert_fires(session, RULE, story, "2025-01-31T09:01")
+    latest = max(e["at"] for e in CYCLE if e["type"] == "admission")
+    assert isinstance(latest, str)
+    assert_silent(session, RULE, story, f"{int(latest[:4]) + 2}{latest[4:10]}T23:59")
 
 
 def test_decisions_on_both_depot_and_cto_close_it_and_one_alone_does_not(session: Session) -> None:

@@ -1,5 +1,6 @@
 """SN13 refusal-without-capacity-assessment: 3 or more refusals (depot refused, non-adherence reports) within 90 days
-and no capacity assessment in that window. Closes with a capacity assessment."""
+of one another and no capacity assessment since the first. Closes only with a capacity assessment (version 2: it no
+longer lapses as the refusals age; it stops being a live task a year after the last refusal)."""
 
 from __future__ import annotations
 
@@ -44,12 +45,24 @@ def test_two_refusals_or_partial_adherence_do_not_fire(session: Session) -> None
     assert_silent(session, RULE, [*DEPOT, *THREE[:2], stopped("2024-06-03", "partial")], "2024-06-04")
 
 
-def test_refusals_count_for_90_days_and_not_a_minute_more(session: Session) -> None:
-    # The first refusal, 1 May 09:00, leaves the window after 30 July 09:00 and the finding clears with it.
+def test_refusals_more_than_90_days_apart_do_not_make_a_cluster(session: Session) -> None:
+    spread = [refused("2024-05-01T09:00"), stopped("2024-06-15"), refused("2024-07-30T09:01")]
+    assert_silent(session, RULE, [*DEPOT, *spread], "2024-08-01")
+    close = [refused("2024-05-01T09:00"), stopped("2024-06-15"), refused("2024-07-30T09:00")]
+    assert_fires(session, RULE, [*DEPOT, *close], "2024-08-01")
+
+
+def test_an_unanswered_cluster_does_not_lapse_as_the_refusals_age(session: Session) -> None:
+    # Version 1 cleared once the first refusal was 90 days old, though nobody had assessed capacity.
     story = tell(session, [*DEPOT, *THREE])
-    assert_fires(session, RULE, story, "2024-07-30T08:59")
-    assert_fires(session, RULE, story, "2024-07-30T09:00")
-    assert_silent(session, RULE, story, "2024-07-30T09:01")
+    assert_fires(session, RULE, story, "2024-07-30T09:01")
+    assert_fires(session, RULE, story, "2025-06-03T09:59")
+
+
+def test_it_stops_being_a_live_task_a_year_after_the_last_refusal(session: Session) -> None:
+    story = tell(session, [*DEPOT, *THREE])
+    assert_fires(session, RULE, story, "2025-06-03T09:59")
+    assert_silent(session, RULE, story, "2025-06-03T10:01")
 
 
 def test_a_capacity_assessment_closes_it(session: Session) -> None:
@@ -58,22 +71,9 @@ def test_a_capacity_assessment_closes_it(session: Session) -> None:
     assert_silent(session, RULE, story, "2024-06-10T15:01")
 
 
-def test_a_capacity_assessment_anywhere_in_the_window_counts_one_before_it_does_not(session: Session) -> None:
-    # Code's choice: "no capacity assessment in that window" - one earlier in the 90 days counts, even before the
-    # refusals; one older than 90 days does not.
-    assert_silent(session, RULE, [*DEPOT, capacity("2024-04-20"), *THREE], "2024-06-04")
-    assert_fires(session, RULE, [*DEPOT, capacity("2024-03-01"), *THREE], "2024-06-04")
-
-
-def test_the_90_days_are_elapsed_time_whatever_zone_the_moment_is_written_in(session: Session) -> None:
-    # Fixed: the window used to be counted in wall-clock days of the zone the moment was given in, so the same
-    # instant asked about in London and in UTC gave different answers across the clock change.
-    # 09:00 BST on 4 June is 08:00 UTC; 90 days (2,160 hours) before it is 08:00 GMT on 6 March.
-    inside = tell(session, [*DEPOT, capacity("2024-03-06T08:00"), *THREE])
-    outside = tell(session, [*DEPOT, capacity("2024-03-06T07:59"), *THREE])
-    for same_instant in ("2024-06-04T09:00", "2024-06-04T08:00:00+00:00"):
-        assert_silent(session, RULE, inside, same_instant)
-        assert_fires(session, RULE, outside, same_instant)
+def test_only_a_capacity_assessment_on_or_after_the_first_refusal_closes_it(session: Session) -> None:
+    assert_silent(session, RULE, [*DEPOT, *THREE, capacity("2024-06-04")], "2024-06-05")
+    assert_fires(session, RULE, [*DEPOT, capacity("2024-04-20"), *THREE], "2024-06-04")
 
 
 def test_no_refusals_no_finding(session: Session) -> None:
@@ -87,9 +87,9 @@ def test_a_refusal_recorded_late_opens_it_only_once_recorded_and_is_due_from_the
     assert_fires(session, RULE, story, "2024-06-07T16:01", since="2024-06-07T16:00", due="2024-06-21T16:00")
 
 
-def test_the_evidence_is_every_refusal_in_the_window(session: Session) -> None:
-    story = tell(session, [*DEPOT, stopped("2024-02-01T12:00"), *THREE, stopped("2024-06-20")])
+def test_the_evidence_is_every_refusal_of_the_cluster_and_after(session: Session) -> None:
+    story = tell(session, [*DEPOT, stopped("2024-01-01T12:00"), *THREE, stopped("2024-06-20")])
     finding = assert_fires(session, RULE, story, "2024-06-21", key="capacity", since="2024-06-03T10:00")
     assert evidence_ids(finding) == {story.id(3), story.id(4), story.id(5), story.id(6)}
     assert evidence_text(finding) == "depot refused | non-adherence report | depot refused | non-adherence report"
-    assert finding.summary.startswith("4 refusals of treatment in 90 days")
+    assert finding.summary.startswith("4 refusals of treatment since 2024-05-01")

@@ -52,7 +52,7 @@ def watch(facts: PersonFacts, params: Params) -> list[Finding]:
 
 RULE = Rule(
     id="SN04",
-    version=1,
+    version=2,
     name="risk-downgraded",
     kind=RuleKind.WATCH,
     title="Risk history dropped from an assessment",

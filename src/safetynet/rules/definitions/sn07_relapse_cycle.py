@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from pydantic import Field
 
@@ -30,15 +30,22 @@ def _non_adherence_signals(facts: PersonFacts) -> list[Fact]:
 
 
 def watch(facts: PersonFacts, params: Params) -> list[Finding]:
-    start = facts.at.astimezone(UTC) - timedelta(days=params.window_days)  # elapsed days, whatever zone `at` is in
-    admissions = [a for a in facts.happened("admissions") if a.occurred_at >= start]
+    admissions = facts.happened("admissions")
     signals = _non_adherence_signals(facts)
     lookback = timedelta(days=params.lookback_days)
-    cycle = [
+    qualifying = [
         (a, [s for s in signals if a.occurred_at - lookback <= s.occurred_at <= a.occurred_at]) for a in admissions
     ]
-    cycle = [(a, s) for a, s in cycle if s]
-    if len(cycle) < params.admissions:
+    qualifying = [(a, s) for a, s in qualifying if s]
+    cycle = qualifying[-params.admissions :]
+    # The cycle is the latest admissions preceded by non-adherence, within the window of one another. It stays
+    # open until the decisions are recorded (version 2: it no longer lapses as the first admission ages), and
+    # stops being a live task a window's length after the latest admission.
+    if len(cycle) < params.admissions or cycle[-1][0].occurred_at - cycle[0][0].occurred_at > timedelta(
+        days=params.window_days
+    ):
+        return []
+    if facts.at - admissions[-1].occurred_at > timedelta(days=params.window_days):
         return []
     latest_admission = admissions[-1]
     topics = {d.topic for d in facts.happened("mdt_decisions") if d.occurred_at >= latest_admission.occurred_at}
@@ -67,14 +74,15 @@ def watch(facts: PersonFacts, params: Params) -> list[Finding]:
 
 RULE = Rule(
     id="SN07",
-    version=1,
+    version=2,
     name="relapse-cycle",
     kind=RuleKind.WATCH,
     title="Relapse cycle without depot and CTO decisions",
     explanation=(
         "Two or more admissions within 24 months, each preceded within 90 days by a non-adherence signal (a "
         "non-adherence or partial adherence report, a depot refused, a non-adherence risk event), and no MDT "
-        "decision on both depot and CTO recorded since the latest admission."
+        "decision on both depot and CTO recorded since the latest admission. It does not lapse as the first admission "
+        "ages: it closes with both decisions, and stops being a live task 24 months after the latest admission."
     ),
     answers="CQC (2024) discharge findings: each admission judged on its own; homicide review: CTO and depot "
     "requests set aside.",

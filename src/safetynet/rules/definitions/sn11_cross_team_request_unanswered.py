@@ -34,7 +34,7 @@ def watch(facts: PersonFacts, params: Params) -> list[Finding]:
 
 RULE = Rule(
     id="SN11",
-    version=1,
+    version=2,
     name="cross-team-request-unanswered",
     kind=RuleKind.WATCH,
     title="Cross-team request unanswered",

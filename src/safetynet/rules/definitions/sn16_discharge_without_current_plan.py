@@ -40,7 +40,7 @@ def gate(facts: PersonFacts, attempt: DischargeAttempt, params: Params) -> GateD
 
 RULE = Rule(
     id="SN16",
-    version=1,
+    version=2,
     name="discharge-without-current-plan",
     kind=RuleKind.GATE,
     title="Discharge without a current plan",

@@ -67,7 +67,7 @@ def watch(facts: PersonFacts, params: Params) -> list[Finding]:
 
 RULE = Rule(
     id="SN17",
-    version=1,
+    version=2,
     name="section-2-after-section-3",
     kind=RuleKind.WATCH,
     title="Section 2 after an earlier section 3",
