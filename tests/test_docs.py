@@ -26,7 +26,7 @@ from safetynet.cli import app
 from safetynet.core.context import Role
 from safetynet.record import registry
 from safetynet.record.contacts.models import ATTEND_OR_DNA_CODE
-from safetynet.record.legal.models import DETENTION_CODES, LEGAL_STATUS_CODES, TREATMENT_SECTIONS
+from safetynet.record.legal.models import DETENTION_CODES, LEGAL_STATUS_CODES
 from safetynet.scenarios.format import EVENT_TYPES
 from safetynet.tasks.models import TaskStatus
 
@@ -252,14 +252,13 @@ def _rows(text: str) -> list[list[str]]:
     ]
 
 
-def test_every_legal_status_code_is_listed_with_its_label_and_whether_it_is_a_detention_and_for_treatment() -> None:
+def test_every_legal_status_code_is_listed_with_its_label_and_whether_it_is_a_detention() -> None:
     rows = {row[0].strip("`"): row for row in _rows(_text(DOMAIN)) if re.fullmatch(r"`\d\d`", row[0])}
     assert sorted(rows) == sorted(LEGAL_STATUS_CODES)
     for code, label in LEGAL_STATUS_CODES.items():
-        _, shown, detention, treatment = rows[code][:4]
+        _, shown, detention = rows[code][:3]
         assert shown == label, code
         assert (detention == "yes") == (code in DETENTION_CODES), code
-        assert (treatment == "yes") == (code in TREATMENT_SECTIONS), code
 
 
 def test_the_attend_or_dna_code_of_every_contact_outcome_is_as_the_code_maps_it() -> None:

@@ -149,3 +149,24 @@ def test_an_impossible_date_is_an_error_with_its_index_not_a_crash() -> None:
     with pytest.raises(ValidationFailed) as caught:
         fmt.parse(fmt.read_yaml(text))
     assert {(p.index, p.field) for p in caught.value.problems} == {(None, "patient.born"), (0, "events.at")}
+
+
+def test_an_event_the_records_own_input_rules_refuse_is_a_problem_with_its_index_not_a_crash(session: Session) -> None:
+    data = _minimal()
+    data["events"].append(
+        {"at": "2021-03-01", "type": "medication_start", "drug": "Haloperidol decanoate", "route": "depot"}
+    )
+    data["events"].append({"at": "2021-03-02", "type": "diagnosis", "code": "f20.0", "system": "icd10"})
+    with pytest.raises(ValidationFailed) as caught:
+        loader.load(session, fmt.parse(data))
+    (problem,) = caught.value.problems
+    assert problem.index == 2
+    assert "interval_days" in problem.message
+
+
+def test_an_event_recorded_before_it_happened_is_refused() -> None:
+    data = _minimal()
+    data["events"][1]["recorded"] = "2021-01-30"
+    with pytest.raises(ValidationFailed) as caught:
+        fmt.parse(data)
+    assert [(p.index, "recorded is before at" in p.message) for p in caught.value.problems] == [(1, True)]

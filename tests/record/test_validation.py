@@ -124,3 +124,34 @@ def test_an_amendment_without_a_reason_is_refused(ctx: Context) -> None:
     with pytest.raises(ValidationFailed) as caught:
         writes.amend(ctx, RiskEvent, event.fact_id, reason="  ", harm="minor", colour="red")
     assert {p.field for p in caught.value.problems} == {"reason", "colour"}
+
+
+def test_the_records_own_bookkeeping_cannot_be_amended(ctx: Context) -> None:
+    from safetynet.record import writes
+    from safetynet.record.risk import service as risk
+
+    w = world(ctx)
+    event = risk.record_risk_event(
+        ctx,
+        w.patient.id,
+        RiskEventIn(occurred_at=ctx.clock.now(), category="weapon", harm="none", source="gp", description="x"),
+    )
+    ctx.session.flush()
+    with pytest.raises(ValidationFailed) as caught:
+        writes.amend(ctx, RiskEvent, event.fact_id, reason="tidying", recorded_at=ctx.clock.now(), version=9)
+    assert {p.field for p in caught.value.problems} == {"recorded_at", "version"}
+
+
+def test_correcting_a_contact_outcome_recomputes_its_mhsds_code(ctx: Context) -> None:
+    from safetynet.record.contacts import service as contacts
+    from safetynet.record.contacts.models import ContactOutcome
+    from safetynet.record.contacts.schemas import ContactIn
+
+    w = world(ctx)
+    contact = contacts.record_contact(
+        ctx, w.patient.id, ContactIn(occurred_at=ctx.clock.now(), outcome="dna", mode="home_visit", team_id=w.team.id)
+    )
+    ctx.session.flush()
+    assert contact.attend_or_dna_code == "3"
+    corrected = contacts.correct_outcome(ctx, contact.fact_id, ContactOutcome.ATTENDED, reason="Seen; entered wrongly")
+    assert (corrected.version, corrected.outcome, corrected.attend_or_dna_code) == (2, "attended", "5")

@@ -18,8 +18,9 @@ from pydantic import BaseModel, ConfigDict
 from rich.console import Console
 from rich.table import Table
 
+from safetynet.audit import service as audit
 from safetynet.cli.display import print_chart, print_scenario_result
-from safetynet.core.clock import SystemClock, iso_utc, parse_moment
+from safetynet.core.clock import LONDON, SystemClock, iso_utc, parse_moment
 from safetynet.core.context import Actor, Context, Role
 from safetynet.core.db import database_url, make_engine, unit_of_work
 from safetynet.core.errors import NotFound, Problem, SafetynetError, ValidationFailed
@@ -241,8 +242,8 @@ def rules_burden(
 
     from safetynet.rules.burden import measure
 
-    last = _day(end) if end else date.today() - timedelta(days=1)
     with _unit_of_work("alert burden") as ctx:
+        last = _day(end) if end else ctx.clock.now().astimezone(LONDON).date() - timedelta(days=1)
         burden = measure(ctx.session, last, days)
     data = asdict(burden) | {"start": burden.start.isoformat(), "end": burden.end.isoformat()}
     if fmt is Format.JSON:
@@ -283,11 +284,12 @@ def rules_run(
     """Evaluate every watch rule for everyone, as known now or at --as-of. Changes nothing."""
     from safetynet.rules.replay import batch
 
-    at = _moment(as_of) or datetime.now().astimezone()
     with _unit_of_work("safety net evaluation") as ctx:
+        at = _moment(as_of) or ctx.clock.now()
         people: list[dict[str, Any]] = []
         for history, evaluation in batch(ctx.session, at):
             if evaluation.findings or evaluation.failures:
+                audit.record_read(ctx, entity="findings", patient_id=history.patient_id, detail="rules run")
                 people.append(
                     {
                         "nhs_number": history.nhs_number,
@@ -330,8 +332,6 @@ def replay_command(
         raise typer.Exit(2)
     with _unit_of_work(purpose) as ctx:
         patient = patients.get(ctx, nhs_number)
-        from safetynet.audit import service as audit
-
         audit.record_read(ctx, entity="replay", patient_id=patient.id, detail=f"{start} to {end}")
         result = replay(load_history(ctx.session, patient.id), start, end)
     findings: list[dict[str, Any]] = [

@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from sqlalchemy import select
 
+from safetynet.audit import service as audit
 from safetynet.core.context import Context
 from safetynet.core.facts import ClinicalFact, known_at
 from safetynet.record.contacts.models import DIRECT_MODES, Contact, ContactOutcome
@@ -67,6 +68,8 @@ def team_caseload(ctx: Context, team: Team, at: datetime | None = None) -> list[
             last_seen[contact.patient_id] = max(
                 last_seen.get(contact.patient_id, contact.occurred_at), contact.occurred_at
             )
+    for patient_id in ids:
+        audit.record_read(ctx, entity="caseload", patient_id=patient_id, detail=team.name)
     depot_due = _next_depot_due(ctx, at, ids)
     legal = _legal_status(ctx, at, ids)
     return sorted(

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from safetynet.audit import service as audit
 from safetynet.core.context import Context
 from safetynet.core.errors import NotFound, Problem, ValidationFailed
-from safetynet.core.facts import ClinicalFact, known_at
+from safetynet.core.facts import FACT_COLUMNS, ClinicalFact, known_at
 
 F = TypeVar("F", bound=ClinicalFact)
 
@@ -66,6 +66,8 @@ def amend(
         problems.append(Problem("reason", "a reason is required to amend a clinical fact"))
     unknown = sorted(set(changes) - set(model.__mapper__.column_attrs.keys()))
     problems += [Problem(name, "not a field of this fact") for name in unknown]
+    bookkeeping = sorted(set(changes) & (set(FACT_COLUMNS) - {"occurred_at", "team_id", "note"}))
+    problems += [Problem(name, "kept by the record itself; it cannot be amended") for name in bookkeeping]
     if problems:
         raise ValidationFailed(problems)
     current = latest(ctx, model, fact_id)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from safetynet.core.clock import LONDON, end_of_local_day, local_datetime
 from safetynet.core.context import Role
@@ -26,6 +26,7 @@ from safetynet.record.org.models import Pathway
 from safetynet.record.partners.models import Agency, PartnerInfoKind
 from safetynet.record.patients.models import Sex
 from safetynet.record.patients.schemas import NhsNumber
+from safetynet.record.requests.models import Answer, Ask
 from safetynet.record.risk.models import FactorStatus, Harm, RiskCategory, RiskSource
 
 
@@ -71,6 +72,12 @@ class _Event(_Strict):
     @property
     def recorded_at(self) -> datetime:
         return self.recorded or self.at
+
+    @model_validator(mode="after")
+    def learnt_after_it_happened(self) -> _Event:
+        if self.recorded is not None and self.recorded < self.at:
+            raise ValueError("recorded is before at: the service cannot learn of something before it happens")
+        return self
 
 
 class ReferralAccepted(_Event):
@@ -245,14 +252,14 @@ class CrossTeamRequestEvent(_Event):
     type: Literal["cross_team_request"]
     from_team: str
     to_team: str
-    ask: Literal["cto", "depot", "review", "admission", "assessment", "other"]
+    ask: Ask
     detail: str | None = None
 
 
 class CrossTeamResponseEvent(_Event):
     type: Literal["cross_team_response"]
     ref: int | None = Field(default=None, ge=0)
-    answer: Literal["accepted", "declined", "other"]
+    answer: Answer
     rationale: str = Field(min_length=1)
 
 

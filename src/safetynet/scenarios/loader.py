@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from safetynet.core.clock import FixedClock
+from safetynet.core.clock import Clock, FixedClock, SystemClock
 from safetynet.core.context import Actor, Context, Role
 from safetynet.core.errors import NotFound, Problem, SafetynetError, ValidationFailed
 from safetynet.core.facts import known_at
@@ -113,12 +113,18 @@ class Loading:
     incremental safety net does). ``load`` runs it to the end."""
 
     def __init__(
-        self, session: Session, scenario: fmt.Scenario, *, ids: IdSource | None = None, actor: Actor = LOADER
+        self,
+        session: Session,
+        scenario: fmt.Scenario,
+        *,
+        ids: IdSource | None = None,
+        actor: Actor = LOADER,
+        clock: Clock | None = None,
     ) -> None:
         self.scenario = scenario
         self.actor = actor
         self.order = sorted(range(len(scenario.events)), key=lambda i: (scenario.events[i].recorded_at, i))
-        first_known = scenario.events[self.order[0]].recorded_at if self.order else datetime.now().astimezone()
+        first_known = scenario.events[self.order[0]].recorded_at if self.order else (clock or SystemClock()).now()
         self.clock = FixedClock(first_known)
         self.ctx = Context(session, actor, self.clock, ids or RandomIds())
         pathways = {e.team.strip().lower(): e.pathway for e in scenario.events if isinstance(e, fmt.EpisodeStart)}
@@ -139,6 +145,10 @@ class Loading:
             fact_id = APPLY[event.type](acting, self.directory, self.loaded, event)
         except ValidationFailed as exc:
             raise ValidationFailed(Problem(f"events.{p.field}", p.message, index) for p in exc.problems) from None
+        except ValidationError as exc:  # the record's own input rules, stricter than the file format in places
+            raise ValidationFailed(
+                Problem(f"events.{'.'.join(str(part) for part in e['loc'])}", e["msg"], index) for e in exc.errors()
+            ) from None
         except (NotFound, SafetynetError) as exc:
             raise ValidationFailed([Problem("events", str(exc), index)]) from None
         if fact_id is not None:

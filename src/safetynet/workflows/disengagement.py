@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from safetynet.audit import service as audit
 from safetynet.core.context import Context
 from safetynet.core.errors import Problem, ValidationFailed
 from safetynet.record.contacts.models import ContactMode
@@ -38,6 +39,7 @@ class Step:
 def plan(ctx: Context, task_id: str) -> list[Step]:
     task = _disengagement_task(ctx, task_id)
     facts = load_history(ctx.session, task.patient_id).as_known_at(ctx.clock.now())
+    audit.record_read(ctx, entity="disengagement_steps", patient_id=task.patient_id)
     recorded = {e.detail: e for e in tasks.history(ctx, task.id) if e.action == "step"}
     return [_step(step_id, facts, task, recorded.get(step_id)) for step_id in STEPS]
 

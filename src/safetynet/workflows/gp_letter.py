@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from safetynet.audit import service as audit
 from safetynet.core.context import Context
 from safetynet.record.careplans.models import GpLetterSection
 from safetynet.record.legal.models import LEGAL_STATUS_CODES
@@ -20,6 +21,7 @@ VIOLENCE = (RiskCategory.VIOLENCE_TO_OTHERS, RiskCategory.WEAPON, RiskCategory.T
 
 def draft(ctx: Context, patient_id: str, at: datetime | None = None) -> dict[GpLetterSection, str]:
     facts = load_history(ctx.session, patient_id).as_known_at(at or ctx.clock.now())
+    audit.record_read(ctx, entity="gp_letter_draft", patient_id=patient_id)
     return {
         GpLetterSection.VIOLENCE_HISTORY: _violence(facts),
         GpLetterSection.NON_ADHERENCE: _non_adherence(facts),
@@ -38,7 +40,7 @@ def _violence(facts: PersonFacts) -> str:
         f"- {e.occurred_at.date()}: {e.category.replace('_', ' ')} ({e.harm} harm, source {e.source}): {e.description}"
         for e in events
     ]
-    return "Risk history (never deleted; every event shown):\n" + "\n".join(lines)
+    return "Risk history (never deleted; events entered in error are left out):\n" + "\n".join(lines)
 
 
 def _non_adherence(facts: PersonFacts) -> str:

@@ -40,9 +40,9 @@ LEGAL_STATUS_CODES: dict[str, str] = {
     "99": "Not known",
 }
 
-# Detentions that make a person eligible for section 117 aftercare and a CTO on discharge.
-TREATMENT_SECTIONS = frozenset({"03", "09", "10", "15", "16", "17", "18", "37"})
-DETENTION_CODES = frozenset(LEGAL_STATUS_CODES) - {"01", "98", "99"}
+# Detention in hospital under a section (or another act): not informal, not guardianship (35, 36, which are in the
+# community), not "not applicable" or "not known". Guardianship was counted as detention in version 1 of SN12.
+DETENTION_CODES = frozenset(LEGAL_STATUS_CODES) - {"01", "35", "36", "98", "99"}
 
 
 class Admission(ClinicalFact):

@@ -81,7 +81,7 @@ def watch(facts: PersonFacts, params: Params) -> list[Finding]:
 
 RULE = Rule(
     id="SN12",
-    version=2,
+    version=3,
     name="post-discharge-signal",
     kind=RuleKind.WATCH,
     title="Signal after discharge to the GP",
