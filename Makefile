@@ -8,7 +8,7 @@ BIN = $(VENV)/bin
 SYNTH_PATIENTS ?= 500
 POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: setup run test lint typecheck layers test-sqlite test-postgresql clean
+.PHONY: setup run test lint typecheck layers test-sqlite test-postgresql bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -48,6 +48,10 @@ test-postgresql: setup
 	else echo "PostgreSQL not reachable: skipped the PostgreSQL run"; fi
 
 test: lint typecheck layers test-sqlite test-postgresql
+
+# Speed and memory figures into docs/benchmarks.md (minutes: synth of 100,000 people).
+bench: setup
+	$(BIN)/python -m benchmarks.run
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var/*.db var/*.db-*

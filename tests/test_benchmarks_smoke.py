@@ -1,0 +1,24 @@
+"""The benchmark harness runs (in quick mode), so it cannot rot between the runs that write docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_the_benchmark_harness_runs_and_writes_its_table(tmp_path: Path) -> None:
+    out = tmp_path / "benchmarks.md"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--quick", "--out", str(out)],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    text = out.read_text()
+    assert "| synth 200 people |" in text
+    assert "patient show" in text
+    assert "rules batch" in text
