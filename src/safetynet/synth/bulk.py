@@ -907,9 +907,9 @@ def deferred_indexes(connection: Connection) -> Iterator[None]:
         ).all()
     else:
         found = []
-    found = [(name, sql) for name, sql in found if not any(name.endswith(f"_{column}") for column in LIVE_INDEXES)]
-    for name, _ in found:
+    keep: list[tuple[str, str]] = [(name, sql) for name, sql in found if not any(name.endswith(f"_{column}") for column in LIVE_INDEXES)]
+    for name, _ in keep:
         connection.exec_driver_sql(f'DROP INDEX "{name}"')
     yield
-    for _, sql in found:
+    for _, sql in keep:
         connection.exec_driver_sql(sql)
