@@ -907,7 +907,9 @@ def deferred_indexes(connection: Connection) -> Iterator[None]:
         ).all()
     else:
         found = []
-    keep: list[tuple[str, str]] = [(name, sql) for name, sql in found if not any(name.endswith(f"_{column}") for column in LIVE_INDEXES)]
+    keep: list[tuple[str, str]] = [
+        (name, sql) for name, sql in found if not any(name.endswith(f"_{column}") for column in LIVE_INDEXES)
+    ]
     for name, _ in keep:
         connection.exec_driver_sql(f'DROP INDEX "{name}"')
     yield

@@ -44,12 +44,11 @@ from safetynet.synth import bulk, model
 
 SYNTH_ACTOR = Actor(name="Synthetic data generator", role=Role.SYSTEM, purpose="creating a synthetic trust")
 CHUNK = 250  # people generated and encoded together in a worker
-# SQLite settings while synth writes (put back afterwards):
-# - a rollback journal instead of the write-ahead log: in WAL mode every page of a multi-gigabyte load is written
+# SQLite settings while synth writes (put back afterwards; measured at 100,000 people, docs/benchmarks.md):
+# - a rollback journal instead of the write-ahead log: with the log, every page of a multi-gigabyte load is written
 #   twice (to the log, then into the file at the checkpoint); the journal holds only the empty file's few pages;
-# - a 2 GB page cache, so the random inserts into the (fact_id, version) unique indexes stay in memory;
-# - sorting in memory, with a helper thread, when the indexes are built at the end.
-SQLITE_BULK = {"journal_mode": "DELETE", "cache_size": -2 * 1024 * 1024, "temp_store": "MEMORY", "threads": 2}
+# - a 2 GB page cache, so that the (fact_id, version) unique indexes stay in memory while rows arrive.
+SQLITE_BULK = {"journal_mode": "DELETE", "cache_size": -2 * 1024 * 1024}
 Method = Literal["bulk", "loader"]
 
 
