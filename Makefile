@@ -25,7 +25,7 @@ run: setup
 	$(BIN)/safetynet db upgrade
 	@if [ "$$($(BIN)/safetynet db stats --format json | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)["patients"]["rows"])')" = "0" ]; then \
 		$(BIN)/safetynet synth --patients $(SYNTH_PATIENTS) --seed 7; fi
-	$(BIN)/safetynet caseload
+	$(BIN)/safetynet caseload --as-known-at 2026-10-31  # the synthetic stories end on 31 October 2026
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
