@@ -1,1 +1,1 @@
-"""Benchmarks: figures printed and written to docs/benchmarks.md. Targets live here, never in timed unit tests."""
+"""Performance benchmarks: a harness that measures and writes docs/benchmarks.md (``python -m benchmarks.run``)."""

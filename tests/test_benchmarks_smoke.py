@@ -19,6 +19,13 @@ def test_the_benchmark_harness_runs_and_writes_its_table(tmp_path: Path) -> None
     )
     assert done.returncode == 0, done.stderr
     text = out.read_text()
-    assert "| synth 200 people |" in text
-    assert "patient show" in text
-    assert "rules batch" in text
+    for row in (
+        "| synth 600 people (SQLite): wall time |",
+        "| synth 200 people (SQLite): peak memory, all processes |",
+        "| bulk over services, the same people |",
+        "| rules batch, all watch rules (200 people) |",
+        "patient show, 300 facts, as known now",
+        "`safetynet patient show --format json`",
+        "| SQLite |",
+    ):
+        assert row in text

@@ -19,12 +19,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import Enum
 from functools import cache
-from operator import itemgetter
-from typing import Any
+from operator import attrgetter, itemgetter
+from types import NoneType
+from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Connection, Date, DateTime, Table, func, insert, select
@@ -268,7 +269,7 @@ class Directory:
         return found
 
 
-# --- rows waiting to be written -----------------------------------------------------------------------------------
+# --- rows, encoded for the database -------------------------------------------------------------------------------
 
 
 class Encoder:
@@ -279,9 +280,9 @@ class Encoder:
         positional = dialect if dialect.positional else type(dialect)(paramstyle="format")  # type: ignore[call-arg]
         self.sql: dict[str, str] = {}
         self.columns: dict[str, Callable[[Row], tuple[Any, ...]]] = {}
-        self.processors: dict[str, list[tuple[int, Callable[[Any], Any], str | None]]] = {}
-        self.audit_at: tuple[str, Callable[[Any], Any]]
+        self.processors: dict[str, list[tuple[int, Callable[[Any], Any], bool]]] = {}
         self.fact_positions: dict[str, tuple[int, int]] = {}
+        moments: dict[str, set[type]] = {}  # how each kind of moment is encoded: must be one way per kind
         for name, table in TABLES.items():
             keys = [c.name for c in table.columns if not (c.name == "id" and name in SURROGATE_KEYED)]
             compiled = insert(table).compile(dialect=positional, column_keys=keys, for_executemany=True)
@@ -295,35 +296,37 @@ class Encoder:
                 type_ = table.c[key].type
                 processor = type_.dialect_impl(dialect).bind_processor(dialect)
                 if processor is not None:
-                    # A moment appears in several rows (the fact's, its audit event's): encode it once per type.
-                    moment = isinstance(getattr(type_, "impl", type_), Date | DateTime)
-                    self.processors[name].append((position, processor, type(type_).__name__ if moment else None))
+                    # A moment appears in several rows (the fact's, its audit event's): it is encoded once.
+                    impl = getattr(type_, "impl", type_)
+                    moment = isinstance(impl, Date | DateTime)
+                    if moment:
+                        moments.setdefault(type(impl).__name__, set()).add(type(type_))
+                    self.processors[name].append((position, processor, moment))
+        assert all(len(ways) == 1 for ways in moments.values()), "one encoding per kind of moment"
         audit = AuditEvent.__tablename__
         assert self.columns[audit]({c: c for c in AUDIT_COLUMNS}) == AUDIT_COLUMNS, "audit rows are built in this order"
-        position, at, kind = self.processors[audit][0]
-        assert position == 0, "an audit row's first column is its time"
-        assert kind is not None
-        self.audit_at = kind, at
+        assert self.processors[audit][0][0] == 0, "an audit row's first column is its time"
+        self.audit_at = self.processors[audit][0][1]
 
     def encode(self, table: str, row: Row, memo: dict[Any, Any]) -> tuple[Any, ...]:
         """One row as the driver's parameters; ``memo`` keeps the moments already encoded."""
         values = list(self.columns[table](row))
         for position, processor, moment in self.processors[table]:
             value = values[position]
-            if moment is None or value is None:
-                values[position] = processor(value)
-            else:
-                done = memo.get((moment, value))
+            if moment and value is not None:
+                done = memo.get(value)
                 if done is None:
-                    done = memo[moment, value] = processor(value)
+                    done = memo[value] = processor(value)
                 values[position] = done
+            else:
+                values[position] = processor(value)
         return tuple(values)
 
     def moment(self, value: datetime, memo: dict[Any, Any]) -> Any:
         """An audit event's time, encoded (usually the same moment as the fact it records)."""
-        done = memo.get((self.audit_at[0], value))
+        done = memo.get(value)
         if done is None:
-            done = memo[self.audit_at[0], value] = self.audit_at[1](value)
+            done = memo[value] = self.audit_at(value)
         return done
 
     def insert(self, connection: Connection, encoded: Mapping[str, list[tuple[Any, ...]]]) -> None:
@@ -499,7 +502,7 @@ class Kind:
     """
 
     table: str = ""
-    fields: tuple[tuple[str, str], ...] = ()
+    fields: tuple[tuple[str, str, Callable[[Any], Any] | None], ...] = ()  # column, attribute, how to convert
     common: bool = True
     hook: Callable[[_Person, Any], Row] | None = None
     apply: Callable[[_Person, Any], str] | None = None
@@ -513,7 +516,7 @@ def kind(
     hook: Callable[[_Person, Any], Row] | None = None,
     apply: Callable[[_Person, Any], str] | None = None,
 ) -> Kind:
-    pairs = tuple((f.split("=")[0], f.split("=")[-1]) for f in fields.split())
+    pairs = tuple((f.split("=")[0], f.split("=")[-1], None) for f in fields.split())
     return Kind(table, pairs, common, hook, apply)
 
 
@@ -521,7 +524,7 @@ def _fact(p: _Person, e: Any, spec: Kind) -> str:
     if spec.apply is not None:
         return spec.apply(p, e)
     row: Row = {"team_id": p.team_id(e), "note": e.note} if spec.common else {}
-    row.update({column: _plain(getattr(e, attribute)) for column, attribute in spec.fields})
+    row.update({c: convert(getattr(e, a)) if convert else getattr(e, a) for c, a, convert in spec.fields})
     if spec.hook is not None:
         row.update(spec.hook(p, e))
     return str(p.add(spec.table, e.at, row)["fact_id"])
@@ -770,6 +773,21 @@ KINDS: dict[str, Kind] = {
     "note": kind("clinical_notes", hook=_note),
 }
 assert {k.table for k in KINDS.values() if k.table} < set(SCHEMAS), "each table written needs its service's schema"
+EVENTS = {model.model_fields["type"].annotation.__args__[0]: model for model in fmt._Event.__subclasses__()}  # type: ignore[union-attr]
+
+
+def _converter(annotation: Any) -> Callable[[Any], Any] | None:
+    """How a scenario field's value becomes the service's: enum members as their values, as its schemas dump them."""
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return attrgetter("_value_")
+    if set(get_args(annotation) or (annotation,)) <= {str, int, bool, date, datetime, NoneType}:
+        return None
+    return _plain
+
+
+for name, spec in KINDS.items():
+    fields = EVENTS[name].model_fields
+    KINDS[name] = replace(spec, fields=tuple((c, a, _converter(fields[a].annotation)) for c, a, _ in spec.fields))
 
 
 # --- a whole person ------------------------------------------------------------------------------------------------
@@ -808,9 +826,6 @@ def person_rows(
         except ValidationFailed as exc:
             raise ValidationFailed(Problem(f"events.{q.field}", q.message, index) for q in exc.problems) from None
     return loader.Loaded(patient_id=p.patient_id, fact_ids=p.fact_ids)
-
-
-# --- encoding and inserting ------------------------------------------------------------------------------------------
 
 
 # --- the writer ------------------------------------------------------------------------------------------------------
@@ -877,18 +892,15 @@ def refuse_people(connection: Connection) -> None:
 # --- building indexes once, at the end ------------------------------------------------------------------------------
 
 
-# Indexes kept up to date during the load: their keys arrive in runs (one person's rows, one team's), so adding to
-# them as rows come costs little, and it happens while the workers are still busy rather than after.
-LIVE_INDEXES: frozenset[str] = frozenset()
-
-
 @contextmanager
 def deferred_indexes(connection: Connection) -> Iterator[None]:
     """Drop the secondary indexes of the tables the writer fills, and build each again, once, when they are full.
 
-    Keeping a random-UUID index up to date row by row costs several times more than sorting it once. It is all
-    inside the caller's transaction: if anything fails, the rollback brings the indexes back with everything else.
-    Constraint indexes (primary keys, uniques) stay, so the database still refuses a duplicate.
+    Keeping an index up to date row by row costs more than building it once from the full table: on SQLite at
+    100,000 people, several times more for random keys (fact ids, moments) and still about twice as much for keys
+    that arrive in runs (people, teams, staff), measured. It is all inside the caller's transaction: if anything
+    fails, the rollback brings the indexes back with everything else. Constraint indexes (primary keys, uniques)
+    stay, so the database still refuses a duplicate.
     """
     names = sorted(TABLES)
     dialect = connection.dialect.name
@@ -907,11 +919,8 @@ def deferred_indexes(connection: Connection) -> Iterator[None]:
         ).all()
     else:
         found = []
-    keep: list[tuple[str, str]] = [
-        (name, sql) for name, sql in found if not any(name.endswith(f"_{column}") for column in LIVE_INDEXES)
-    ]
-    for name, _ in keep:
+    for name, _ in found:
         connection.exec_driver_sql(f'DROP INDEX "{name}"')
     yield
-    for _, sql in keep:
+    for _, sql in found:
         connection.exec_driver_sql(sql)

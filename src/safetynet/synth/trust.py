@@ -1,15 +1,14 @@
 """Writing a synthetic trust into an empty database: the plan's teams and staff, then each person's story.
 
 People are written by the bulk writer (``synth.bulk``), which produces exactly the rows the scenario loader would
-(tests/synth/test_bulk.py compares the two table by table), at a hundred times the speed. Stories are generated
-and turned into rows in worker processes, in chunks of people, while this process does nothing but insert them:
-each person draws identifiers from their own seeded source and the directory of teams and staff is fixed, so the
-result is the same whatever the number of workers. ``method="loader"`` writes the same trust through the loader,
-for comparison.
+(tests/synth/test_bulk.py compares the two table by table) without a query per event. Stories are generated and
+turned into rows in worker processes, in chunks of people, while this process only inserts them: each person draws
+identifiers from their own seeded source and the directory of teams and staff is fixed, so the result is the same
+whatever the number of workers. ``method="loader"`` writes the same trust through the loader, for comparison.
 
-It is all one transaction: the trust and all its people, or (on any error) nothing. On SQLite that transaction is
-large (gigabytes at 100,000 people) but lives on disk, in the write-ahead log; memory stays bounded by the chunks
-in flight.
+It is all one transaction: the trust and all its people, or (on any error) nothing. At 100,000 people the
+transaction is several gigabytes, but they go to the database file (see ``SQLITE_BULK``); memory is bounded by the
+page cache and the few chunks in flight (docs/benchmarks.md has the figures).
 """
 
 from __future__ import annotations
