@@ -8,6 +8,10 @@ BIN = $(VENV)/bin
 SYNTH_PATIENTS ?= 500
 POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
+# Debian packages the tests and the PDF review packs need: Chromium for the browser tests (Playwright cannot download
+# its own browser here), pdftotext to read PDFs back, Pango for WeasyPrint, and fonts.
+SYSTEM_PACKAGES = chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-liberation
+
 .PHONY: setup run test lint typecheck layers test-sqlite test-postgresql bench clean
 
 $(UV):
@@ -18,7 +22,13 @@ $(BIN)/safetynet: $(UV) pyproject.toml uv.lock
 	$(UV) sync --locked --python $(PYTHON) --quiet
 	touch $(BIN)/safetynet
 
-setup: $(BIN)/safetynet
+$(TOOLS)/system-packages: Makefile
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing Debian packages:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
+	mkdir -p $(TOOLS) && touch $@
+
+setup: $(BIN)/safetynet $(TOOLS)/system-packages
 
 # The main job on the embedded default (SQLite under ./var/): migrate, seed a synthetic trust once, show caseloads.
 run: setup

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
-import json
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -15,15 +12,24 @@ from typing import Annotated, Any
 
 import typer
 from pydantic import BaseModel, ConfigDict
-from rich.console import Console
 from rich.table import Table
 
 from safetynet.audit import service as audit
+from safetynet.cli.common import (
+    Format,
+    FormatOption,
+    PurposeOption,
+    err,
+    out,
+)
+from safetynet.cli.common import moment as _moment
+from safetynet.cli.common import print_json as _print_json
+from safetynet.cli.common import unit_of_work as _unit_of_work
 from safetynet.cli.display import print_chart, print_scenario_result
-from safetynet.core.clock import LONDON, SystemClock, iso_utc, parse_moment
+from safetynet.core.clock import LONDON, iso_utc
 from safetynet.core.context import Actor, Context, Role
-from safetynet.core.db import database_url, make_engine, unit_of_work
-from safetynet.core.errors import NotFound, Problem, SafetynetError, ValidationFailed
+from safetynet.core.db import database_url, make_engine
+from safetynet.core.errors import Problem, ValidationFailed
 from safetynet.record import caseload as caseload_service
 from safetynet.record.chart import chart, chart_as_dict, stats
 from safetynet.record.episodes.models import DischargeDestination, DischargeReason
@@ -45,9 +51,6 @@ tasks_app = typer.Typer(
 )
 app.add_typer(tasks_app, name="tasks")
 
-out = Console()
-err = Console(stderr=True)
-
 
 class DischargeRequestIn(BaseModel):
     """The command line's discharge options, validated before anything is asked of the gates."""
@@ -60,72 +63,6 @@ class DischargeRequestIn(BaseModel):
     crisis_team_accepted: bool | None = None
     carer_informed: bool | None = None
     override_rationale: str | None = None
-
-
-class Format(StrEnum):
-    TEXT = "text"
-    JSON = "json"
-
-
-FormatOption = Annotated[Format, typer.Option("--format", help="text for people, json for programs.")]
-PurposeOption = Annotated[str, typer.Option("--purpose", help="Why you are looking: recorded in the audit trail.")]
-
-
-def _actor(purpose: str) -> Actor:
-    return Actor(name=f"command line ({getpass.getuser()})", role=Role.ADMINISTRATOR, purpose=purpose)
-
-
-@contextmanager
-def _unit_of_work(purpose: str) -> Iterator[Context]:
-    from safetynet import migrations
-
-    engine = make_engine()
-    if migrations.current(engine) is None:
-        engine.dispose()
-        err.print("[red]The database has no schema yet: run `safetynet db upgrade` first.[/red]")
-        raise typer.Exit(1)
-    try:
-        with unit_of_work(engine) as session:
-            ctx = Context(session, _actor(purpose), SystemClock())
-            yield ctx
-            _reevaluate(ctx)
-    except ValidationFailed as exc:
-        err.print(f"[red]Refused: {len(exc.problems)} problem(s); nothing was written.[/red]")
-        for problem in exc.problems:
-            err.print(f"  - {problem}")
-        raise typer.Exit(2) from None
-    except (NotFound, SafetynetError) as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from None
-    finally:
-        engine.dispose()
-
-
-def _reevaluate(ctx: Context) -> None:
-    """Incremental evaluation: before the unit of work commits, bring the tasks of everyone it wrote about up to
-    date, so a write and the safety net's answer to it land together."""
-    from safetynet.record.writes import touched
-    from safetynet.tasks.runner import reconcile_people
-
-    people = sorted(touched(ctx))
-    if people:
-        result = reconcile_people(ctx, people)
-        if result.failures:
-            err.print(f"[bold red]{len(result.failures)} rule evaluation(s) FAILED; see operational alerts.[/bold red]")
-
-
-def _moment(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return parse_moment(value)
-    except ValueError:
-        err.print(f"[red]{value!r} is not a date or datetime (use 2024-02-20 or 2024-02-20T14:30).[/red]")
-        raise typer.Exit(2) from None
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
 # --- db ----------------------------------------------------------------------------------------------------------

@@ -72,6 +72,15 @@ def reconcile_people(ctx: Context, patient_ids: list[str], at: datetime | None =
     return total
 
 
+def reconcile_touched(ctx: Context) -> Reconciled:
+    """Incremental evaluation for a unit of work (a command, a request, an import): before it commits, bring the
+    tasks of everyone it wrote about up to date, so that a write and the safety net's answer to it land together."""
+    from safetynet.record.writes import touched
+
+    people = sorted(touched(ctx))
+    return reconcile_people(ctx, people) if people else Reconciled()
+
+
 def _open(ctx: Context, facts: PersonFacts, finding: Finding, *, monitor: bool) -> Task:
     owner_id, role, team_id = _owner(ctx, facts)
     task = Task(

@@ -1,0 +1,1 @@
+"""Interoperability: FHIR R4 (UK Core) in and out, and CDS Hooks for existing record systems."""

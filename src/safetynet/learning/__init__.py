@@ -1,0 +1,1 @@
+"""Learning from incidents: one chronology across every kind of fact, missed opportunities, review packs."""

@@ -1,0 +1,1 @@
+"""Oversight: indicators (written once in Ibis), SPC, funnel plots, disclosure control and the national tier."""
