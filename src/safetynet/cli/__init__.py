@@ -51,6 +51,11 @@ tasks_app = typer.Typer(
 )
 app.add_typer(tasks_app, name="tasks")
 
+# Command groups in their own modules (cli/<area>.py): one import and one add_typer each.
+from safetynet.cli.national import national_app  # noqa: E402
+
+app.add_typer(national_app, name="national")
+
 
 class DischargeRequestIn(BaseModel):
     """The command line's discharge options, validated before anything is asked of the gates."""

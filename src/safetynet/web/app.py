@@ -14,11 +14,14 @@ from safetynet.web.settings import WebSettings
 
 STATIC = Path(__file__).parent / "static"
 
-# Each area of the web tier adds its router here (pages, FHIR, CDS Hooks, ...).
-ROUTERS: list[APIRouter] = []
+
+def routers() -> list[APIRouter]:
+    """Every area's router. Each area adds one import and one entry here (pages, FHIR, CDS Hooks, ...)."""
+    return []
 
 
-def create_app(settings: WebSettings | None = None) -> FastAPI:
+def create_app(settings: WebSettings | None = None, api_clients: tuple[tuple[str, str], ...] = ()) -> FastAPI:
+    """The app. ``api_clients`` (name, token) pairs let tests register record systems without a file."""
     settings = settings or WebSettings()
     engine = make_engine(settings.database_url)
 
@@ -35,9 +38,10 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.api_clients = api_clients
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # The NHS.UK template asks for /assets/images/favicon.* : serve the package's assets there.
     app.mount("/assets", StaticFiles(directory=STATIC / "nhsuk" / "assets"), name="assets")
-    for router in ROUTERS:
+    for router in routers():
         app.include_router(router)
     return app
