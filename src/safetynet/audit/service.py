@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
 from sqlalchemy import select
 
+from safetynet.audit import chain
+from safetynet.audit.chain import Verification
 from safetynet.audit.models import AuditEvent
+from safetynet.core.clock import iso_utc
 from safetynet.core.context import Context
 
 
@@ -42,3 +48,49 @@ def record_read(ctx: Context, *, entity: str, patient_id: str, detail: str | Non
 def events_for_patient(ctx: Context, patient_id: str) -> list[AuditEvent]:
     stmt = select(AuditEvent).where(AuditEvent.patient_id == patient_id).order_by(AuditEvent.id)
     return list(ctx.session.scalars(stmt))
+
+
+@dataclass(frozen=True, slots=True)
+class AccessLogEntry:
+    """One line of a person's own access log: who saw or changed their record, when, in what role, and why."""
+
+    at: datetime
+    who: str
+    role: str
+    staff_id: str | None
+    action: str
+    what: str
+    purpose: str
+    detail: str | None
+    seq: int | None
+
+
+def access_log(ctx: Context, patient_id: str) -> list[AccessLogEntry]:
+    """Everyone who read or wrote this person's record, oldest first (R27: a person's own access log on request).
+
+    Asking is itself recorded, after the log is read, so the log shows each earlier request for it."""
+    entries = [
+        AccessLogEntry(
+            at=e.at,
+            who=e.actor_name,
+            role=e.actor_role,
+            staff_id=e.actor_staff_id,
+            action=e.action,
+            what=e.entity if e.entity_id is None else f"{e.entity} {e.entity_id}",
+            purpose=e.purpose,
+            detail=e.detail,
+            seq=e.seq,
+        )
+        for e in events_for_patient(ctx, patient_id)
+    ]
+    record(ctx, action="read", entity="access_log", patient_id=patient_id, detail=f"{len(entries)} entries")
+    return entries
+
+
+def access_log_json(entries: list[AccessLogEntry]) -> list[dict[str, object]]:
+    return [asdict(entry) | {"at": iso_utc(entry.at)} for entry in entries]
+
+
+def verify_chain(ctx: Context, *, anchor: tuple[int, str] | None = None) -> Verification:
+    """Verify the whole audit chain through this unit of work's connection (reads only)."""
+    return chain.verify(ctx.session.connection(), anchor=anchor)

@@ -12,12 +12,20 @@ from safetynet.core.ids import IdSource, RandomIds
 
 
 class Role(StrEnum):
-    KEY_WORKER = "key_worker"
+    """What someone is, for access (``access.decide``): staff, partners outside the trust, families, and the system.
+
+    Partners, analysts and family members act only through their own channels: they never see the record itself."""
+
+    KEY_WORKER = "key_worker"  # a clinician: key worker / care coordinator, nurse, social worker, psychologist
     CONSULTANT = "consultant"
     TEAM_MANAGER = "team_manager"
     SAFETY_LEAD = "safety_lead"
-    ADMINISTRATOR = "administrator"
-    SYSTEM = "system"
+    ADMINISTRATOR = "administrator"  # accounts and settings; no clinical access
+    SYSTEM = "system"  # Safetynet's own jobs, through services; no access through any route
+    GP_PARTNER = "gp_partner"  # a GP practice: receives handover letters, reports no contact or uncollected scripts
+    POLICE_LIAISON = "police_liaison"  # a police liaison officer: submits intelligence, sees only what was shared
+    NATIONAL_ANALYST = "national_analyst"  # the national tier: pseudonymised extracts and indicators only
+    FAMILY_MEMBER = "family_member"  # a registered carer: can tell the team something; sees only what was consented
 
 
 @dataclass(frozen=True, slots=True)

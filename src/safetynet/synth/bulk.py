@@ -31,6 +31,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import Connection, Date, DateTime, Table, func, insert, select
 from sqlalchemy.engine import Dialect
 
+from safetynet.audit import chain as audit_chain
 from safetynet.audit.models import AuditEvent
 from safetynet.core.clock import SystemClock
 from safetynet.core.context import Actor, Role
@@ -71,6 +72,7 @@ AUDIT_COLUMNS = (
     "purpose",
     "detail",
 )
+CHAIN_COLUMNS = ("seq", "prev_hash", "event_hash")
 
 # Every table the writer fills, in an order that satisfies the foreign keys.
 TABLES: dict[str, Table] = {
@@ -304,7 +306,9 @@ class Encoder:
                     self.processors[name].append((position, processor, moment))
         assert all(len(ways) == 1 for ways in moments.values()), "one encoding per kind of moment"
         audit = AuditEvent.__tablename__
-        assert self.columns[audit]({c: c for c in AUDIT_COLUMNS}) == AUDIT_COLUMNS, "audit rows are built in this order"
+        built = (*AUDIT_COLUMNS, *CHAIN_COLUMNS)  # the hash chain's three are added as the rows are inserted
+        assert AUDIT_COLUMNS == audit_chain.CONTENT, "audit rows are built in the chain's order"
+        assert self.columns[audit]({c: c for c in built}) == built, "audit rows are built in this order"
         assert self.processors[audit][0][0] == 0, "an audit row's first column is its time"
         self.audit_at = self.processors[audit][0][1]
 
@@ -334,6 +338,8 @@ class Encoder:
         for name in TABLES:
             rows = encoded.get(name)
             if rows:
+                if name == AuditEvent.__tablename__:
+                    rows = audit_chain.chain_rows(connection, rows)
                 connection.exec_driver_sql(self.sql[name], rows)
 
 
