@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from safetynet.audit import service as audit
 from safetynet.core.context import Context
@@ -50,6 +50,12 @@ def team_caseload(ctx: Context, team: Team, at: datetime | None = None) -> list[
     when = at or ctx.clock.now()
     episodes = _facts(ctx, Episode, at, team_id=team.id)
     episodes = [e for e in episodes if e.status == EpisodeStatus.ACTIVE and e.occurred_at <= when]
+    return _entries(ctx, episodes, at, detail=team.name)
+
+
+def _entries(ctx: Context, episodes: list[Episode], at: datetime | None, *, detail: str) -> list[CaseloadEntry]:
+    """A caseload line for each open episode, batched: one query per kind of fact for all of them."""
+    when = at or ctx.clock.now()
     ids = [e.patient_id for e in episodes]
     if not ids:
         return []
@@ -62,14 +68,17 @@ def team_caseload(ctx: Context, team: Team, at: datetime | None = None) -> list[
         for k in _facts(ctx, KeyWorkerAllocation, at, patient_ids=ids)
         if k.episode_fact_id in episode_ids and k.ended_at is None
     }
-    last_seen: dict[str, datetime] = {}
-    for contact in _facts(ctx, Contact, at, patient_ids=ids):
-        if contact.outcome == ContactOutcome.ATTENDED and contact.mode in DIRECT_MODES and contact.occurred_at <= when:
-            last_seen[contact.patient_id] = max(
-                last_seen.get(contact.patient_id, contact.occurred_at), contact.occurred_at
-            )
+    # The latest attended direct contact per person, worked out by the database (people have hundreds of contacts).
+    attended = (
+        known_at(Contact, at)
+        .with_only_columns(Contact.patient_id, func.max(Contact.occurred_at))
+        .where(Contact.patient_id.in_(ids), Contact.entered_in_error.is_(False))
+        .where(Contact.outcome == ContactOutcome.ATTENDED, Contact.mode.in_(DIRECT_MODES), Contact.occurred_at <= when)
+        .group_by(Contact.patient_id)
+    )
+    last_seen: dict[str, datetime] = dict(ctx.session.execute(attended).tuples().all())  # max() keeps the UTC type
     for patient_id in ids:
-        audit.record_read(ctx, entity="caseload", patient_id=patient_id, detail=team.name)
+        audit.record_read(ctx, entity="caseload", patient_id=patient_id, detail=detail)
     depot_due = _next_depot_due(ctx, at, ids)
     legal = _legal_status(ctx, at, ids)
     return sorted(
@@ -151,4 +160,29 @@ def _legal_status(ctx: Context, at: datetime | None, ids: Sequence[str]) -> dict
     return status
 
 
-__all__ = ["CaseloadEntry", "TeamSummary", "summarise", "team_caseload"]
+__all__ = ["CaseloadEntry", "TeamSummary", "key_worker_caseload", "summarise", "team_caseload"]
+
+
+def key_worker_caseload(ctx: Context, staff: Staff, at: datetime | None = None) -> list[CaseloadEntry]:
+    """The people a member of staff is key worker for now (open allocations on open episodes), whatever the team."""
+    when = at or ctx.clock.now()
+    allocations = [
+        k
+        for k in ctx.session.scalars(
+            known_at(KeyWorkerAllocation, at).where(
+                KeyWorkerAllocation.staff_id == staff.id, KeyWorkerAllocation.entered_in_error.is_(False)
+            )
+        )
+        if k.ended_at is None and k.occurred_at <= when
+    ]
+    if not allocations:
+        return []
+    stmt = known_at(Episode, at).where(
+        Episode.fact_id.in_([k.episode_fact_id for k in allocations]), Episode.entered_in_error.is_(False)
+    )
+    episodes = [
+        e
+        for e in ctx.session.scalars(stmt.order_by(Episode.occurred_at, Episode.id))
+        if e.status == EpisodeStatus.ACTIVE and e.occurred_at <= when
+    ]
+    return [e for e in _entries(ctx, episodes, at, detail=f"{staff.name}'s caseload") if e.key_worker == staff.name]

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from safetynet.audit import service as audit
 from safetynet.core.context import Context, Role
@@ -161,3 +161,16 @@ def as_json(task: Task) -> dict[str, Any]:
         "escalation_level": task.escalation_level,
         "evidence": task.evidence,
     }
+
+
+def open_counts(ctx: Context, patient_ids: list[str]) -> dict[str, int]:
+    """How many open findings (live tasks someone is asked to act on) each of these people has."""
+    if not patient_ids:
+        return {}
+    stmt = (
+        select(Task.patient_id, func.count())
+        .where(Task.patient_id.in_(patient_ids), Task.closed_at.is_(None))
+        .where(Task.status.in_([TaskStatus.OPEN, TaskStatus.ACKNOWLEDGED, TaskStatus.SNOOZED]))
+        .group_by(Task.patient_id)
+    )
+    return dict(ctx.session.execute(stmt).tuples().all())

@@ -25,5 +25,6 @@ class WebSettings:
     database_url: str = field(default_factory=database_url)
     secret_key: str = field(default_factory=_secret_key)
     session_minutes: int = 30  # idle expiry of a signed-in session
+    session_hours: int = 12  # absolute lifetime of a signed-in session, however busy
     secure_cookies: bool = True  # tests on plain-HTTP loopback turn this off
     clock: Clock = field(default_factory=SystemClock)

@@ -62,3 +62,17 @@ def details(ctx: Context, patient_id: str, at: datetime | None = None) -> Patien
         raise NotFound(f"no details for person {patient_id}")
     audit.record_read(ctx, entity="patient_details", patient_id=patient_id)
     return found
+
+
+def names(ctx: Context, patient_ids: list[str], at: datetime | None = None) -> dict[str, tuple[str, str]]:
+    """NHS number and current name of each of these people, in two queries (worklists show whose task it is)."""
+    if not patient_ids:
+        return {}
+    numbers = dict(
+        ctx.session.execute(select(Patient.id, Patient.nhs_number).where(Patient.id.in_(patient_ids))).tuples().all()
+    )
+    found = ctx.session.scalars(known_at(PatientDetails, at).where(PatientDetails.patient_id.in_(patient_ids)))
+    named = {d.patient_id: d.name for d in found}
+    for patient_id in numbers:
+        audit.record_read(ctx, entity="patient_details", patient_id=patient_id, detail="name on a worklist")
+    return {pid: (nhs, named.get(pid, "?")) for pid, nhs in numbers.items()}

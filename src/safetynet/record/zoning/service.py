@@ -23,3 +23,16 @@ def current_zone(ctx: Context, patient_id: str, at: datetime | None = None) -> Z
         ZoneAssignment.patient_id == patient_id, ZoneAssignment.entered_in_error.is_(False)
     )
     return ctx.session.scalars(stmt.order_by(ZoneAssignment.occurred_at.desc(), ZoneAssignment.id.desc())).first()
+
+
+def current_zones(ctx: Context, patient_ids: list[str], at: datetime | None = None) -> dict[str, str]:
+    """Each person's confirmed zone (the latest set by a clinician), for many people in one query."""
+    if not patient_ids:
+        return {}
+    stmt = known_at(ZoneAssignment, at).where(
+        ZoneAssignment.patient_id.in_(patient_ids), ZoneAssignment.entered_in_error.is_(False)
+    )
+    zones: dict[str, str] = {}
+    for zone in ctx.session.scalars(stmt.order_by(ZoneAssignment.occurred_at, ZoneAssignment.id)):
+        zones[zone.patient_id] = zone.zone
+    return zones

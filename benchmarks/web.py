@@ -1,0 +1,155 @@
+"""The web app's server time over real HTTP on loopback (section ``web``).
+
+    python -m benchmarks.run --section web            # a 10,000-person synthetic trust, 2,000-fact record
+    python -m benchmarks.run --section web --quick    # 300 people, a smoke check
+
+A synthetic trust is written by ``safetynet synth``; a person with a long record is loaded beside it. The app runs
+under uvicorn in a background thread on a free loopback port, on a fixed clock at the end of the synthetic stories,
+and an HTTP client signed in as a key worker times each request from sending it to the last byte read:
+
+1. My work (``/``) for the key worker whose caseload is nearest 35 people (issue 4: p95 at most 150 ms);
+2. the person summary (``/people/{nhs_number}``) of the person with the long record (p95 at most 200 ms).
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import uvicorn
+from sqlalchemy import select
+
+from benchmarks.record import add_long_record, synth
+from benchmarks.report import Report, median_p95, percentile
+from safetynet.access import accounts
+from safetynet.core.clock import LONDON, FixedClock
+from safetynet.core.context import Actor, Context, Role
+from safetynet.core.db import make_engine, unit_of_work
+from safetynet.core.facts import known_at
+from safetynet.record.episodes.models import KeyWorkerAllocation
+from safetynet.record.org import service as org
+from safetynet.record.org.models import Staff
+from safetynet.web.app import create_app
+from safetynet.web.settings import WebSettings
+
+TITLE = "The web app"
+INTRO = (
+    "Real HTTP on loopback: uvicorn in a background thread, one client signed in as a key worker, each request "
+    "timed from sending it to the last byte. The audit of every read is included, as in production."
+)
+
+END_OF_STORIES = datetime(2026, 10, 31, 17, 0, tzinfo=LONDON)  # the synthetic stories end on 31 October 2026
+PASSWORD = "benchmark password, synthetic"
+WANTED_CASELOAD = 35
+SETUP = Actor(name="Benchmark set-up", role=Role.SYSTEM, purpose="benchmark")
+
+
+def _key_worker(url: str) -> tuple[str, int]:
+    """The key worker whose caseload is nearest 35, with an account; their username and caseload size."""
+    engine = make_engine(url)
+    try:
+        with unit_of_work(engine) as session:
+            ctx = Context(session, SETUP, FixedClock(END_OF_STORIES))
+            allocations = session.scalars(
+                known_at(KeyWorkerAllocation).where(
+                    KeyWorkerAllocation.entered_in_error.is_(False), KeyWorkerAllocation.ended_at.is_(None)
+                )
+            )
+            sizes = Counter(a.staff_id for a in allocations)
+            roles = dict(session.execute(select(Staff.id, Staff.role)).tuples().all())
+            candidates = [
+                (abs(n - WANTED_CASELOAD), sid, n) for sid, n in sizes.items() if roles.get(sid) == "key_worker"
+            ]
+            _, staff_id, size = min(candidates)
+            staff = org.get_staff(ctx, staff_id)
+            account = accounts.find(ctx, "benchmark") or accounts.create(
+                ctx, staff_id=staff.id, username="benchmark", password=PASSWORD
+            )
+            assert account.staff_id == staff.id
+    finally:
+        engine.dispose()
+    return "benchmark", size
+
+
+@contextmanager
+def _serving(url: str) -> Iterator[str]:
+    settings = WebSettings(
+        database_url=url, secret_key="benchmark", secure_cookies=False, clock=FixedClock(END_OF_STORIES)
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    class Server(uvicorn.Server):
+        def install_signal_handlers(self) -> None:
+            pass
+
+    server = Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def _signed_in(base: str, username: str) -> httpx.Client:
+    client = httpx.Client(base_url=base, follow_redirects=False, timeout=60)
+    form = client.get("/sign-in").text
+    found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', form)
+    assert found
+    answer = client.post("/sign-in", data={"username": username, "password": PASSWORD, "csrf_token": found.group(1)})
+    assert answer.status_code == 303, answer.text[:500]
+    return client
+
+
+def _timings(client: httpx.Client, path: str, runs: int) -> list[float]:
+    timings = []
+    for _ in range(runs + 1):
+        start = time.perf_counter()
+        answer = client.get(path)
+        timings.append(time.perf_counter() - start)
+        assert answer.status_code == 200, f"{path}: {answer.status_code}"
+    return timings[1:]  # the first warms the caches
+
+
+def measure(quick: bool) -> Report:
+    patients, facts, runs = (300, 300, 10) if quick else (10_000, 2_000, 50)
+    report = Report()
+    with tempfile.TemporaryDirectory(prefix="safetynet-web-bench-") as tmp:
+        print(f"synth {patients:,} people ...", flush=True)
+        _, url = synth(Path(tmp), patients)
+        nhs_number, _ = add_long_record(url, facts)
+        username, caseload = _key_worker(url)
+        with _serving(url) as base:
+            client = _signed_in(base, username)
+            try:
+                timings = _timings(client, "/", runs)
+                report.add(
+                    f"My work, a key worker with {caseload} people, trust of {patients:,}",
+                    median_p95(timings),
+                    "p95 ≤ 150 ms (issue 4)",
+                    None if quick else percentile(timings, 0.95) <= 0.15,
+                )
+                timings = _timings(client, f"/people/{nhs_number}", runs)
+                report.add(
+                    f"person summary, {facts:,} facts, trust of {patients:,}",
+                    median_p95(timings),
+                    "p95 ≤ 200 ms (issue 4)",
+                    None if quick else percentile(timings, 0.95) <= 0.2,
+                )
+            finally:
+                client.close()
+    return report

@@ -1,0 +1,108 @@
+"""``safetynet accounts``: sign-in accounts for the web app. A password is typed at a prompt or read from a file,
+never given on the command line (where other users and shell history could see it)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy import func, select
+
+from safetynet.access import accounts
+from safetynet.audit import service as audit
+from safetynet.cli.common import err, out, unit_of_work
+from safetynet.core.context import Context, Role
+from safetynet.core.errors import NotFound, Problem, ValidationFailed
+from safetynet.record.org import service as org
+from safetynet.record.org.models import Staff
+from safetynet.tasks.models import Task
+
+accounts_app = typer.Typer(help="Sign-in accounts for the web app: one per member of staff.", no_args_is_help=True)
+
+DEMO_ROLES = (Role.KEY_WORKER, Role.CONSULTANT, Role.TEAM_MANAGER, Role.SAFETY_LEAD, Role.ADMINISTRATOR)
+
+
+def _password(password_file: Path | None) -> str:
+    if password_file is not None:
+        try:
+            return password_file.read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as exc:
+            err.print(f"[red]Cannot read the password file: {exc}[/red]")
+            raise typer.Exit(2) from None
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@accounts_app.command("add")
+def add(
+    staff_name: Annotated[str, typer.Argument(help="The member of staff, by name (their role is their access).")],
+    username: Annotated[str, typer.Argument(help="The username they sign in with (lower case).")],
+    password_file: Annotated[
+        Path | None, typer.Option("--password-file", help="Read the password from this file instead of a prompt.")
+    ] = None,
+) -> None:
+    """Create an account for a member of staff; the password is asked for (or read from --password-file)."""
+    password = _password(password_file)
+    with unit_of_work("account administration") as ctx:
+        staff = org.find_staff(ctx, staff_name)
+        if staff is None:
+            raise NotFound(f"no member of staff called {staff_name!r}")
+        account = accounts.create(ctx, staff_id=staff.id, username=username, password=password)
+        audit.record(ctx, action="account_create", entity="accounts", entity_id=account.id, detail=account.username)
+        out.print(f"Account {account.username!r} created for {staff.name} ({staff.role.replace('_', ' ')}).")
+
+
+def _demo_staff(ctx: Context) -> dict[Role, Staff]:
+    """One member of staff per role: the key worker with the most open tasks, and their team's seniors."""
+    busiest = ctx.session.execute(
+        select(Task.owner_staff_id, func.count())
+        .join(Staff, Staff.id == Task.owner_staff_id)
+        .where(Task.closed_at.is_(None), Staff.role == Role.KEY_WORKER, Staff.active.is_(True))
+        .group_by(Task.owner_staff_id)
+        .order_by(func.count().desc(), Task.owner_staff_id)
+    ).first()
+    chosen: dict[Role, Staff] = {}
+    if busiest is not None:
+        chosen[Role.KEY_WORKER] = org.get_staff(ctx, str(busiest[0]))
+    team_id = chosen[Role.KEY_WORKER].team_id if Role.KEY_WORKER in chosen else None
+    for role in DEMO_ROLES:
+        if role in chosen:
+            continue
+        candidates = (org.team_staff(ctx, team_id, role) if team_id else []) or list(
+            ctx.session.scalars(
+                select(Staff).where(Staff.role == role, Staff.active.is_(True)).order_by(Staff.name, Staff.id)
+            )
+        )
+        if candidates:
+            chosen[role] = candidates[0]
+    return chosen
+
+
+@accounts_app.command("demo")
+def demo() -> None:
+    """One demo account per role on the synthetic trust, with fresh random passwords each run; prints the logins."""
+    logins: list[tuple[str, str, str, str]] = []
+    with unit_of_work("demo accounts") as ctx:
+        chosen = _demo_staff(ctx)
+        if not chosen:
+            raise ValidationFailed([Problem("staff", "there are no staff: create a synthetic trust first")])
+        for role, staff in chosen.items():
+            username = f"demo-{role.value.replace('_', '-')}"
+            password = secrets.token_urlsafe(12)
+            account = accounts.find(ctx, username)
+            if account is None:
+                if accounts.for_staff(ctx, staff.id) is not None:
+                    err.print(f"{staff.name} already has an account; no demo {role.value} account.")
+                    continue
+                account = accounts.create(ctx, staff_id=staff.id, username=username, password=password)
+                audit.record(ctx, action="account_create", entity="accounts", entity_id=account.id, detail=username)
+            else:
+                accounts.set_password(ctx, account, password)
+                staff = org.get_staff(ctx, account.staff_id)
+                audit.record(ctx, action="account_password", entity="accounts", entity_id=account.id, detail=username)
+            logins.append((role.value.replace("_", " "), staff.name, username, password))
+    out.print("Demo logins (synthetic data only; new passwords each time this runs):", soft_wrap=True)
+    out.print(f"  {'role':<14} {'staff member':<28} {'username':<20} password", soft_wrap=True, highlight=False)
+    for role_name, name, username, password in logins:
+        out.print(f"  {role_name:<14} {name:<28} {username:<20} {password}", soft_wrap=True, highlight=False)

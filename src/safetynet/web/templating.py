@@ -1,0 +1,85 @@
+"""Templates: Jinja2 with the NHS.UK frontend macros (``nhsuk-frontend-jinja``), and the filters pages share.
+
+Our templates live in ``web/templates``; the design system's are found through ``PackageLoader``. Every page
+extends ``layout.html`` (the NHS.UK template with Safetynet's header, navigation and scripts). ``render`` adds what
+every page needs: the signed-in user, the CSRF token for forms, and which navigation item is current."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
+
+from safetynet.core.clock import LONDON
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+# The header's navigation: (label, href). Areas add theirs here when their page lands.
+NAVIGATION = (("My work", "/"), ("Team board", "/team"), ("Trust safety", "/trust"))
+
+
+def nhs_number(value: str | None) -> str:
+    """An NHS number as people read it: 3-3-4 digits (999 000 0018)."""
+    if not value:
+        return ""
+    digits = "".join(ch for ch in value if ch.isdigit())
+    return f"{digits[:3]} {digits[3:6]} {digits[6:]}" if len(digits) == 10 else value
+
+
+def london(value: datetime | str | None, fmt: str = "%d %b %Y %H:%M") -> str:
+    """A moment (or its ISO text, as task evidence keeps it) in Europe/London time (stored UTC, shown local)."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.astimezone(LONDON).strftime(fmt)
+
+
+def day(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(LONDON).date()
+    return value.strftime("%d %b %Y")
+
+
+def words(value: str | None) -> str:
+    """A stored code as words: ``violence_to_others`` -> ``violence to others``."""
+    return "" if value is None else str(value).replace("_", " ")
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(TEMPLATES), PackageLoader("nhsuk_frontend_jinja")]),
+        autoescape=select_autoescape(("html", "jinja")),
+        undefined=ChainableUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(nhs_number=nhs_number, london=london, day=day, words=words)
+    return env
+
+
+templates = Jinja2Templates(env=environment())
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None, status: int = 200) -> HTMLResponse:
+    """Render a page or a fragment with what every template expects: ``user`` (or None), ``csrf_token``, ``nav``."""
+    from safetynet.web import auth
+
+    user = getattr(request.state, "signed_in", None)
+    values: dict[str, Any] = {
+        "user": user,
+        "csrf_token": user.csrf if user else "",
+        "nav": [{"text": text, "href": href, "current": request.url.path == href} for text, href in NAVIGATION],
+        "path": request.url.path,
+        "csrf_field": auth.CSRF_FIELD,
+    }
+    values.update(context or {})
+    response: HTMLResponse = templates.TemplateResponse(request, name, values, status_code=status)
+    return response

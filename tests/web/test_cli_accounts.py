@@ -1,0 +1,122 @@
+"""``safetynet accounts``: passwords from a prompt or a file (never the command line), demo logins per role."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from safetynet.access import accounts
+from safetynet.cli import app
+from safetynet.core.clock import SystemClock
+from safetynet.core.context import Context, Role
+from safetynet.core.db import make_engine, unit_of_work
+from safetynet.record.org import service as org
+from safetynet.record.org.schemas import StaffIn
+from tests.factories import world
+from tests.personas import ALICE
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(fresh_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("SAFETYNET_DATABASE_URL", fresh_url)
+    engine = make_engine(fresh_url)
+    with unit_of_work(engine) as session:
+        ctx = Context(session, ALICE, SystemClock())
+        world(ctx)  # CMHT North with Jo Smith, key worker
+        for name, role in (("Pat Lead", Role.SAFETY_LEAD), ("Ade Admin", Role.ADMINISTRATOR)):
+            org.create_staff(ctx, StaffIn(name=name, role=role, team="CMHT North"))
+    engine.dispose()
+    return fresh_url
+
+
+def _signs_in(url: str, username: str, password: str) -> bool:
+    engine = make_engine(url)
+    with unit_of_work(engine) as session:
+        found = accounts.authenticate(Context(session, ALICE, SystemClock()), username, password) is not None
+    engine.dispose()
+    return found
+
+
+def test_an_account_is_added_with_the_password_from_a_file(env: str, tmp_path: Path) -> None:
+    secret = tmp_path / "password"
+    secret.write_text("a long enough password\n")
+    result = runner.invoke(app, ["accounts", "add", "Jo Smith", "jo", "--password-file", str(secret)])
+    assert result.exit_code == 0, result.output
+    assert "created for Jo Smith (key worker)" in result.output
+    assert _signs_in(env, "jo", "a long enough password")
+
+
+def test_an_account_is_added_with_the_password_typed_twice_at_a_prompt(env: str) -> None:
+    result = runner.invoke(app, ["accounts", "add", "Jo Smith", "jo"], input="typed at the prompt\n" * 2)
+    assert result.exit_code == 0, result.output
+    assert "typed at the prompt" not in result.output
+    assert _signs_in(env, "jo", "typed at the prompt")
+
+
+def test_a_short_password_or_an_unknown_staff_member_is_refused(env: str, tmp_path: Path) -> None:
+    secret = tmp_path / "password"
+    secret.write_text("short")
+    refused = runner.invoke(app, ["accounts", "add", "Jo Smith", "jo", "--password-file", str(secret)])
+    assert refused.exit_code == 2
+    assert "at least 12 characters" in refused.output
+    secret.write_text("a long enough password")
+    missing = runner.invoke(app, ["accounts", "add", "Nobody Here", "nobody", "--password-file", str(secret)])
+    assert missing.exit_code == 1
+    assert not _signs_in(env, "jo", "short")
+
+
+def test_there_is_no_password_option_on_the_command_line() -> None:
+    result = runner.invoke(app, ["accounts", "add", "Jo Smith", "jo", "--password", "on the command line"])
+    assert result.exit_code == 2
+
+
+def test_demo_prints_working_logins_for_each_role_and_new_ones_each_run(env: str) -> None:
+    first = runner.invoke(app, ["accounts", "demo"])
+    assert first.exit_code == 0, first.output
+    logins = dict(re.findall(r"(demo-[a-z-]+)\s+(\S+)", first.output))
+    assert set(logins) == {"demo-key-worker", "demo-safety-lead", "demo-administrator"}  # the roles this trust has
+    assert all(_signs_in(env, username, password) for username, password in logins.items())
+    again = runner.invoke(app, ["accounts", "demo"])
+    renewed = dict(re.findall(r"(demo-[a-z-]+)\s+(\S+)", again.output))
+    assert renewed["demo-key-worker"] != logins["demo-key-worker"]
+    assert not _signs_in(env, "demo-key-worker", logins["demo-key-worker"])
+    assert _signs_in(env, "demo-key-worker", renewed["demo-key-worker"])
+
+
+@pytest.mark.slow
+def test_serve_answers_on_the_loopback_port_it_is_given(env: str) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    safetynet = str(Path(sys.executable).parent / "safetynet")
+    command = [safetynet, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    server = subprocess.Popen(command, env=os.environ | {"SAFETYNET_DATABASE_URL": env}, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/sign-in", timeout=2) as answer:
+                    page = answer.read().decode()
+                    cookie = answer.headers["set-cookie"]
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "safetynet serve did not answer"
+                time.sleep(0.2)
+        assert "Sign in to Safetynet" in page
+        assert "Secure" in cookie
+        assert "HttpOnly" in cookie
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
