@@ -23,7 +23,7 @@ def test_the_benchmark_harness_runs_and_writes_its_table(tmp_path: Path) -> None
         "| synth 600 people (SQLite): wall time |",
         "| synth 200 people (SQLite): peak memory, all processes |",
         "| bulk over services, the same people |",
-        "| rules batch, all watch rules (200 people) |",
+        "| rules batch, all watch rules (200 people), 2 processes |",
         "patient show, 300 facts, as known now",
         "`safetynet patient show --format json`",
         "| SQLite |",

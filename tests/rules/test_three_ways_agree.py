@@ -1,7 +1,8 @@
 """Incremental, batch and replay evaluation agree, for any stream of events (a property test).
 
 - incremental: after each event is written, the tasks the safety net reconciled at that moment;
-- batch: everyone's facts as known at that moment, evaluated afresh;
+- batch: everyone's facts as known at that moment, evaluated afresh (one person's full history, and the trust
+  batch, which reads only what the rules read);
 - replay: day by day, as known at the end of each day;
 and, as an independent check of "as known at", facts read with the SQL ``known_at`` query instead of the
 in-memory history.
@@ -24,6 +25,7 @@ from safetynet.core.ids import SeededIds
 from safetynet.record.registry import FACT_MODELS
 from safetynet.rules import engine
 from safetynet.rules.facts import KINDS, Directory, Fact, PersonFacts, load_histories
+from safetynet.rules.replay import batch as batch_run
 from safetynet.rules.replay import replay
 from safetynet.scenarios import format as fmt
 from safetynet.scenarios import loader
@@ -212,6 +214,9 @@ def test_incremental_batch_replay_and_sql_agree(session: Session, events: list[d
             incremental = {(t.rule_id, t.finding_key) for t in tasks.live_tasks(ctx, pid)}
             batch = _keys(engine.evaluate(history.as_known_at(now)).findings)
             assert incremental == batch, f"after event {index} at {now}"
+            # the trust batch itself: a range of patient ids, only the kinds and columns the rules read
+            trust = [_keys(e.findings) for person, e in batch_run(session, now) if person.patient_id == pid]
+            assert trust == [batch], f"trust batch after event {index} at {now}"
             moments.append(now)
         history = load_histories(session, [pid])[pid]
         first, last = moments[0].astimezone(LONDON).date(), moments[-1].astimezone(LONDON).date() + timedelta(days=30)

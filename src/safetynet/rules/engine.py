@@ -44,11 +44,22 @@ def evaluate(
     for rule in rules:
         assert rule.watch is not None, f"{rule.id} is not a watch rule"
         try:
-            findings.extend(rule.watch(facts, (params or {}).get(rule.id) or rule.defaults()))
+            findings.extend(rule.watch(facts, (params or {}).get(rule.id) or _defaults(rule.parameters)))
         except Exception as exc:
             failures.append(RuleFailure(rule.id, f"{type(exc).__name__}: {exc}"))
     findings.sort(key=lambda f: (f.rule_id, f.since, f.key))
     return Evaluation(findings, failures)
+
+
+_DEFAULTS: dict[type[Parameters], Parameters] = {}
+
+
+def _defaults(parameters: type[Parameters]) -> Parameters:
+    """A rule's default parameters, made once (they are frozen): making them per person cost more than some rules."""
+    made = _DEFAULTS.get(parameters)
+    if made is None:
+        made = _DEFAULTS[parameters] = parameters()
+    return made
 
 
 def check_discharge(

@@ -7,16 +7,26 @@ The whole version history of a person (or of a whole trust, batched one query pe
 
 from __future__ import annotations
 
+import ast
+import gc
+import re
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
+from operator import attrgetter
+from pathlib import Path
 from types import SimpleNamespace
+from typing import Any, cast
 
-from sqlalchemy import select
+import orjson
+from sqlalchemy import JSON, Boolean, Column, ColumnElement, Table, select
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
+from safetynet.core.db import UTCDateTime
 from safetynet.record.contacts.models import DIRECT_MODES, ContactOutcome
 from safetynet.record.episodes.models import EpisodeStatus
 from safetynet.record.org.models import SMI_PATHWAYS, Pathway, Staff, Team
@@ -59,8 +69,10 @@ class Directory:
 
     @classmethod
     def load(cls, session: Session) -> Directory:
-        teams = {t.id: TeamInfo(t.name, t.pathway) for t in session.scalars(select(Team))}
-        staff = {s.id: (s.name, s.role, s.team_id) for s in session.scalars(select(Staff))}
+        team, person = Team.__table__.c, Staff.__table__.c
+        teams = {i: TeamInfo(n, p) for i, n, p in session.execute(select(team.id, team.name, team.pathway))}
+        rows = session.execute(select(person.id, person.name, person.role, person.team_id))
+        staff = {i: (n, r, t) for i, n, r, t in rows}
         return cls(teams, staff)
 
     def team_name(self, team_id: str | None) -> str:
@@ -68,6 +80,11 @@ class Directory:
 
     def pathway(self, team_id: str | None) -> str | None:
         return self.teams[team_id].pathway if team_id in self.teams else None
+
+
+_RECORDED_ORDER = attrgetter("recorded_at", "version")
+_OCCURRED_ORDER = attrgetter("occurred_at", "recorded_at")
+_OCCURRED = attrgetter("occurred_at")
 
 
 @dataclass
@@ -80,14 +97,24 @@ class History:
     directory: Directory
     versions: dict[str, list[Fact]] = field(default_factory=lambda: defaultdict(list))
     _recorded: dict[str, list[datetime]] = field(default_factory=dict)
+    _current: dict[str, list[Fact]] = field(default_factory=dict)  # as known once everything is known, by kind
+    _plain: set[str] = field(default_factory=set)  # kinds with one version of each fact, none entered in error
 
     def seal(self) -> History:
+        self._plain.clear()
         for kind, facts in self.versions.items():
-            facts.sort(key=lambda f: (f.recorded_at, f.version))
+            facts.sort(key=_RECORDED_ORDER)
             self._recorded[kind] = [f.recorded_at for f in facts]
-            first: dict[str, datetime] = {}
-            for fact in facts:
-                fact.first_recorded_at = first.setdefault(fact.fact_id, fact.recorded_at)
+            if len({f.fact_id for f in facts}) < len(facts):  # some fact was corrected: versions share an id
+                first: dict[str, datetime] = {}
+                for fact in facts:
+                    fact.first_recorded_at = first.setdefault(fact.fact_id, fact.recorded_at)
+            else:  # one version of each fact, as read
+                for fact in facts:
+                    fact.first_recorded_at = fact.recorded_at
+                if not any(f.entered_in_error for f in facts):
+                    self._plain.add(kind)
+        self._current.clear()
         return self
 
     def moments(self) -> list[datetime]:
@@ -97,15 +124,28 @@ class History:
     def as_known_at(self, at: datetime) -> PersonFacts:
         known: dict[str, list[Fact]] = {}
         for kind in KINDS:
-            facts = self.versions.get(kind, [])
-            upto = bisect_right(self._recorded.get(kind, []), at)
-            latest: dict[str, Fact] = {}
-            for fact in facts[:upto]:
-                latest[fact.fact_id] = fact
-            known[kind] = sorted(
-                (f for f in latest.values() if not f.entered_in_error), key=lambda f: (f.occurred_at, f.recorded_at)
-            )
+            facts = self.versions.get(kind)
+            if not facts:
+                known[kind] = []
+                continue
+            upto = bisect_right(self._recorded[kind], at)
+            if upto < len(facts):
+                known[kind] = self._known(kind, facts[:upto])
+                continue
+            current = self._current.get(kind)  # everything recorded by ``at``: the usual case, worked out once
+            if current is None:
+                current = self._current[kind] = self._known(kind, facts)
+            known[kind] = list(current)
         return PersonFacts(self.patient_id, self.nhs_number, at, self.directory, known)
+
+    def _known(self, kind: str, versions: list[Fact]) -> list[Fact]:
+        """The latest of these versions of each fact, entered-in-error ones left out, in the order they happened."""
+        if kind in self._plain:  # each is its own latest version (a prefix of the versions keeps their order)
+            return sorted(versions, key=_OCCURRED_ORDER)
+        latest: dict[str, Fact] = {}
+        for fact in versions:
+            latest[fact.fact_id] = fact
+        return sorted((f for f in latest.values() if not f.entered_in_error), key=_OCCURRED_ORDER)
 
 
 class PersonFacts:
@@ -119,6 +159,7 @@ class PersonFacts:
         self.at = at
         self.directory = directory
         self._known = known
+        self._asked: dict[str, list[Fact]] = {}  # answers several rules share, worked out once (callers get copies)
 
     def of(self, kind: str) -> list[Fact]:
         return self._known[kind]
@@ -126,7 +167,12 @@ class PersonFacts:
     # --- questions several rules ask -------------------------------------------------------------------------
 
     def open_episodes(self) -> list[Fact]:
-        return [e for e in self.of("episodes") if e.status == EpisodeStatus.ACTIVE and e.occurred_at <= self.at]
+        found = self._asked.get("open_episodes")
+        if found is None:
+            found = self._asked["open_episodes"] = [
+                e for e in self.happened("episodes") if e.status == EpisodeStatus.ACTIVE
+            ]
+        return list(found)
 
     def smi_episodes(self) -> list[Fact]:
         return [e for e in self.open_episodes() if e.pathway in SMI_PATHWAYS]
@@ -136,10 +182,16 @@ class PersonFacts:
 
     def happened(self, kind: str) -> list[Fact]:
         """Facts of ``kind`` that had happened by ``at`` (booked appointments can lie in the future)."""
-        return [f for f in self.of(kind) if f.occurred_at <= self.at]
+        facts = self._known[kind]  # in the order they happened: those that had are the ones before ``at``
+        return facts[: bisect_right(facts, self.at, key=_OCCURRED)]
 
     def attended_direct_contacts(self) -> list[Fact]:
-        return [c for c in self.happened("contacts") if c.outcome == ContactOutcome.ATTENDED and c.mode in DIRECT_MODES]
+        found = self._asked.get("attended_direct_contacts")
+        if found is None:
+            found = self._asked["attended_direct_contacts"] = [
+                c for c in self.happened("contacts") if c.outcome == ContactOutcome.ATTENDED and c.mode in DIRECT_MODES
+            ]
+        return list(found)
 
     def last_attended_direct_contact(self) -> Fact | None:
         contacts = self.attended_direct_contacts()
@@ -158,29 +210,248 @@ class PersonFacts:
 def load_histories(session: Session, patient_ids: Sequence[str] | None = None) -> dict[str, History]:
     """Every version of every fact for these people (everyone if None): one query per table."""
     directory = Directory.load(session)
-    stmt = select(Patient.id, Patient.nhs_number, Patient.recorded_at)
-    if patient_ids is not None:
-        stmt = stmt.where(Patient.id.in_(patient_ids))
-    histories = {pid: History(pid, nhs, first, directory) for pid, nhs, first in session.execute(stmt)}
-    for kind in KINDS:
-        table = FACT_MODELS[kind].__table__
-        query = select(table)
-        if patient_ids is not None:
-            query = query.where(table.c.patient_id.in_(patient_ids))
-        result = session.execute(query)
-        names = list(result.keys())
-        where = names.index("patient_id")
-        for values in result.all():  # fetchall: row-by-row fetching cost more than the rules themselves
-            history = histories.get(values[where])
-            if history is not None:
-                fact = Fact(**dict(zip(names, values, strict=True)))
-                fact.table = kind
-                history.versions[kind].append(fact)
-    return {pid: h.seal() for pid, h in histories.items()}
+    selection = _Selection.everyone() if patient_ids is None else _Selection.these(patient_ids)
+    people = _people(session, selection)
+    return _load(session, directory, people, selection)
 
 
 def load_history(session: Session, patient_id: str) -> History:
     return load_histories(session, [patient_id])[patient_id]
+
+
+def load_span(
+    session: Session,
+    directory: Directory,
+    people: Sequence[tuple[str, str, datetime]],
+    reads: Mapping[str, tuple[str, ...]] | None = None,
+) -> dict[str, History]:
+    """The histories of ``people`` (id, NHS number, first known; sorted by id), read as one range of patient ids:
+    what the batch reads a trust in, a slice at a time. With ``reads`` (kind -> columns, e.g. ``read_by_rules()``)
+    only those kinds and columns are read: enough for the rules, not for showing a record."""
+    if not people:
+        return {}
+    return _load(session, directory, people, _Selection.span(people[0][0], people[-1][0]), reads)
+
+
+def trust_people(session: Session, at: datetime | None = None) -> list[tuple[str, str, datetime]]:
+    """Everyone (known by ``at`` if given), sorted by id: (id, NHS number, when first known)."""
+    people = _people(session, _Selection.everyone())
+    return [p for p in people if at is None or p[2] <= at]
+
+
+# --- reading ---------------------------------------------------------------------------------------------------
+#
+# The fact tables are read with plain column selects: no ORM objects, one query per table. On SQLite (the embedded
+# database, and where the big trusts live) rows come straight off the driver's cursor and are turned into Facts by a
+# function compiled once per table, which converts each column the way its SQLAlchemy type does (a test checks the
+# values are identical); other databases go through SQLAlchemy Core, whose types convert.
+
+
+@dataclass(frozen=True, slots=True)
+class _Selection:
+    """Whose facts to read: everyone, a list of ids, or an inclusive range of ids."""
+
+    ids: tuple[str, ...] | None = None
+    first: str | None = None
+    last: str | None = None
+
+    @classmethod
+    def everyone(cls) -> _Selection:
+        return cls()
+
+    @classmethod
+    def these(cls, ids: Sequence[str]) -> _Selection:
+        return cls(ids=tuple(ids))
+
+    @classmethod
+    def span(cls, first: str, last: str) -> _Selection:
+        return cls(first=first, last=last)
+
+    def parts(self) -> list[tuple[str, tuple[str, ...]]]:
+        """SQL conditions on ``patient_id`` (written with ``?``) and their parameters, one query each."""
+        if self.ids is not None:
+            step = 500  # well inside every SQLite build's limit on parameters
+            return [
+                (f"IN ({', '.join('?' * len(part))})", part)
+                for part in (self.ids[n : n + step] for n in range(0, len(self.ids), step))
+            ]
+        if self.first is not None and self.last is not None:
+            return [("BETWEEN ? AND ?", (self.first, self.last))]
+        return [("IS NOT NULL", ())]
+
+    def clause(self, column: ColumnElement[Any]) -> ColumnElement[bool]:
+        if self.ids is not None:
+            return column.in_(self.ids)
+        if self.first is not None and self.last is not None:
+            return column.between(self.first, self.last)
+        return column.is_not(None)
+
+
+def _people(session: Session, selection: _Selection) -> list[tuple[str, str, datetime]]:
+    table = Patient.__table__
+    stmt = select(table.c.id, table.c.nhs_number, table.c.recorded_at).order_by(table.c.id)
+    if selection.ids is not None or selection.first is not None:
+        stmt = stmt.where(selection.clause(table.c.id))
+    return [(pid, nhs, first) for pid, nhs, first in session.execute(stmt)]
+
+
+def _load(
+    session: Session,
+    directory: Directory,
+    people: Sequence[tuple[str, str, datetime]],
+    selection: _Selection,
+    reads: Mapping[str, tuple[str, ...]] | None = None,
+) -> dict[str, History]:
+    histories = {pid: History(pid, nhs, first, directory) for pid, nhs, first in people}
+    if not histories:
+        return {}
+    if session.autoflush:
+        session.flush()
+    connection = session.connection()  # the session's own transaction: what it has flushed is visible
+    dialect = connection.dialect.name
+    collecting = gc.isenabled()
+    gc.disable()  # hundreds of thousands of new, acyclic objects: collecting while they arrive only costs time
+    try:
+        for kind in KINDS if reads is None else [k for k in KINDS if k in reads]:
+            reader = _reader(kind, dialect, None if reads is None else reads[kind])
+            if dialect == "sqlite":
+                cursor = connection.connection.cursor()
+                try:
+                    for condition, parameters in selection.parts():
+                        cursor.execute(f"{reader.sql} WHERE patient_id {condition}", parameters)
+                        reader.build(cursor.fetchall(), histories)
+                finally:
+                    cursor.close()
+            else:
+                table = reader.table
+                stmt = select(*reader.columns).where(selection.clause(table.c.patient_id))
+                reader.build(connection.execute(stmt).all(), histories)
+        return {pid: h.seal() for pid, h in histories.items()}
+    finally:
+        if collecting:
+            gc.enable()
+
+
+@dataclass(frozen=True, slots=True)
+class _Reader:
+    table: Table
+    columns: list[Column[Any]]
+    sql: str
+    build: Callable[[Sequence[Sequence[Any]], dict[str, History]], None]
+
+
+@cache
+def _reader(kind: str, dialect_name: str, only: tuple[str, ...] | None) -> _Reader:
+    """The query for one kind of fact (all its columns, or ``only`` those) and a function that files its rows as
+    Facts into the histories."""
+    table = cast(Table, FACT_MODELS[kind].__table__)
+    columns = [c for c in table.columns if only is None or c.name in only]
+    names = [c.name for c in columns]
+    namespace: dict[str, Any] = {
+        "new": Fact.__new__,
+        "Fact": Fact,
+        "iso": datetime.fromisoformat,
+        "json": orjson.loads,
+        "kind": kind,
+    }
+    values = []
+    for position, column in enumerate(columns):
+        raw = f"r[{position}]"
+        value = raw
+        if dialect_name == "sqlite":
+            value = _sqlite_value(column, raw, position, namespace)
+        values.append(f"{column.name!r}: {value}")
+    values.append(f"'table': {kind!r}")
+    where = names.index("patient_id")
+    source = (
+        "def build(rows, histories):\n"
+        "    for r in rows:\n"
+        f"        history = histories.get(r[{where}])\n"
+        "        if history is not None:\n"
+        "            fact = new(Fact)\n"
+        f"            fact.__dict__.update({{{', '.join(values)}}})\n"
+        "            history.versions[kind].append(fact)\n"
+    )
+    exec(compile(source, f"<facts reader for {kind}>", "exec"), namespace)  # noqa: S102  (our own source, above)
+    quote = _SQLITE.identifier_preparer.quote
+    sql = f"SELECT {', '.join(quote(n) for n in names)} FROM {quote(table.name)}"
+    return _Reader(table, columns, sql, namespace["build"])
+
+
+_SQLITE = sqlite.dialect()
+
+
+def _sqlite_value(column: Column[Any], raw: str, position: int, namespace: dict[str, Any]) -> str:
+    """The Python expression turning one raw SQLite value into what SQLAlchemy's type would have made of it."""
+    kind = column.type
+    if isinstance(kind, UTCDateTime):  # stored as UTC without a zone, "YYYY-MM-DD HH:MM:SS.ffffff"
+        value = f"iso({raw} + '+00:00')"
+    elif isinstance(kind, Boolean):
+        value = f"bool({raw})"
+    elif isinstance(kind, JSON):  # what the dialect's json.loads makes of it, faster
+        value = f"json({raw})"
+    else:
+        processor = kind.dialect_impl(_SQLITE).result_processor(_SQLITE, None)
+        if processor is None:
+            return raw
+        namespace[f"convert_{position}"] = processor
+        return f"convert_{position}({raw})"
+    return f"(None if {raw} is None else {value})" if column.nullable else value
+
+
+# --- what the rules read -------------------------------------------------------------------------------------
+
+ALWAYS_READ = ("fact_id", "version", "occurred_at", "recorded_at", "entered_in_error", "patient_id", "team_id")
+_RULES = Path(__file__).parent
+_RULE_IMPORTS = re.compile(r"safetynet\.(rules(\..*)?|core\.(clock|context)|record\.\w+\.models)")
+
+
+@cache
+def read_by_rules() -> dict[str, tuple[str, ...]] | None:
+    """The kinds of fact, and their columns, that the rules could read: a kind whose name appears in the rules'
+    code as a string, and a column whose name appears there as an attribute or a string (plus the bookkeeping
+    every fact has). Worked out from the source of this package, so a new rule is covered as soon as it is written.
+    None (read everything) where that cannot be sure: the source is missing, or a rule looks facts up by a name it
+    computes (``getattr``, ``vars``, every kind in a loop) or calls code outside the rules and the record's models."""
+    names: set[str] = set()
+    files = sorted(_RULES.rglob("*.py"))
+    if not any(path.parent.name == "definitions" for path in files):
+        return None
+    for path in files:
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, UnicodeDecodeError):
+            return None
+        rule = path.parent.name == "definitions"
+        for node in ast.walk(tree):
+            if rule and _opaque(node):
+                return None
+            if isinstance(node, ast.Attribute):
+                names.add(node.attr)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                names.add(node.value)
+    reads = {}
+    for kind in KINDS:
+        if kind in names:
+            table = FACT_MODELS[kind].__table__
+            reads[kind] = tuple(c.name for c in table.columns if c.name in names or c.name in ALWAYS_READ)
+    return reads
+
+
+def _opaque(node: ast.AST) -> bool:
+    """Code in a rule that could read facts by names the source does not spell out."""
+    if isinstance(node, ast.Name):
+        return node.id in ("getattr", "vars", "KINDS", "FACT_MODELS")
+    if isinstance(node, ast.Attribute):
+        return node.attr == "__dict__"
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        # the rules themselves, constants of the record, and the standard types a rule computes with
+        modules = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+        return not all(_RULE_IMPORTS.fullmatch(m) or m in _STANDARD for m in modules)
+    return False
+
+
+_STANDARD = frozenset({"__future__", "datetime", "pydantic", "collections.abc", "typing", "enum", "dataclasses"})
 
 
 def latest(facts: Iterable[Fact]) -> Fact | None:

@@ -3,17 +3,18 @@ using only what had been recorded by then."""
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from safetynet.core.clock import end_of_local_day
-from safetynet.record.patients.models import Patient
+from safetynet.core.db import make_engine
 from safetynet.rules import engine
-from safetynet.rules.facts import History, load_histories
+from safetynet.rules.facts import Directory, History, load_span, read_by_rules, trust_people
 from safetynet.rules.model import Finding
 
 
@@ -67,9 +68,72 @@ def replay(history: History, start: date, end: date) -> Replay:
     return Replay(days, episodes)
 
 
-def batch(session: Session, at: datetime, *, chunk: int = 2000) -> Iterator[tuple[History, engine.Evaluation]]:
-    """Every person's evaluation as known at ``at``, reading the trust in chunks of people to bound memory."""
-    ids = list(session.scalars(select(Patient.id).where(Patient.recorded_at <= at).order_by(Patient.id)))
-    for offset in range(0, len(ids), chunk):
-        for history in load_histories(session, ids[offset : offset + chunk]).values():
-            yield history, engine.evaluate(history.as_known_at(at))
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Whom a batch evaluation is about."""
+
+    patient_id: str
+    nhs_number: str
+
+
+def batch(
+    session: Session, at: datetime, *, chunk: int = 2000, workers: int = 0
+) -> Iterator[tuple[Person, engine.Evaluation]]:
+    """Every person's evaluation as known at ``at``, in order of patient id. The trust is read a slice of people at
+    a time (one range of patient ids per query, only the kinds and columns the rules read), which bounds memory.
+
+    With ``workers`` > 1 the slices are evaluated by that many processes, each with its own connection: they see
+    what has been committed, so the caller must not have uncommitted writes (the command line has none). The
+    results are the same, in the same order."""
+    directory = Directory.load(session)
+    people = trust_people(session, at)
+    if workers > 1:  # enough slices that the processes finish together
+        chunk = max(1, min(chunk, -(-len(people) // (4 * workers))))
+    slices = [people[offset : offset + chunk] for offset in range(0, len(people), chunk)]
+    url = _shareable(session) if workers > 1 and len(slices) > 1 else None
+    if url is not None:
+        yield from _in_processes(url, at, slices, workers)
+        return
+    reads = read_by_rules()
+    for part in slices:
+        yield from _evaluate(load_span(session, directory, part, reads), at)
+
+
+def _evaluate(histories: dict[str, History], at: datetime) -> list[tuple[Person, engine.Evaluation]]:
+    return [(Person(h.patient_id, h.nhs_number), engine.evaluate(h.as_known_at(at))) for h in histories.values()]
+
+
+def _shareable(session: Session) -> str | None:
+    """The session's database URL, if other processes can open the same database (not SQLite in memory)."""
+    url = session.get_bind().engine.url
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return None
+    return url.render_as_string(hide_password=False)
+
+
+Slice = list[tuple[str, str, datetime]]
+
+
+def _in_processes(
+    url: str, at: datetime, slices: list[Slice], workers: int
+) -> Iterator[tuple[Person, engine.Evaluation]]:
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")  # fork: nothing to import again
+    with context.Pool(workers, initializer=_start_worker, initargs=(url,)) as pool:
+        for results in pool.imap(_evaluate_slice, [(at, part) for part in slices]):
+            yield from results
+
+
+_worker_engine: list[Engine] = []
+
+
+def _start_worker(url: str) -> None:
+    _worker_engine.append(make_engine(url))  # its own connections; nothing inherited from the parent is used
+
+
+def _evaluate_slice(job: tuple[datetime, Slice]) -> list[tuple[Person, engine.Evaluation]]:
+    at, part = job
+    with Session(_worker_engine[0]) as session:
+        histories = load_span(session, Directory.load(session), part, read_by_rules())
+        session.rollback()  # read only
+    return _evaluate(histories, at)
