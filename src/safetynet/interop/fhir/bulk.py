@@ -1,0 +1,876 @@
+"""Bulk FHIR: export the record as NDJSON (one file per resource type) and import NDJSON files or Bundles.
+
+Import is idempotent and resumable. Each batch of resources is one transaction holding the facts, the ledger rows
+saying what each resource version became (``fhir_import_ledger``), one audit event per person and the safety net's
+answer for everyone the batch wrote about. A resource version already in the ledger with the same content is
+skipped, so importing the same data twice changes nothing, and an import killed at any moment, run again, carries
+on after the last batch that committed. A resource that cannot become part of the record is refused whole, with an
+OperationOutcome naming the file, the line and the field; the rest of its batch is written.
+
+Speed: lines are parsed with orjson and mapped straight to rows (the fhir.resources models are not used here: the
+mapping checks every field it reads); rows go in with one ``executemany`` per table per batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+from sqlalchemy import JSON, Engine, Integer, String, any_, bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+
+from safetynet.audit.models import AuditEvent
+from safetynet.core.clock import Clock
+from safetynet.core.context import Actor, Context, Role
+from safetynet.core.ids import IdSource, RandomIds
+from safetynet.interop.fhir import codes, produced
+from safetynet.interop.fhir.mapping import BY_RESOURCE, BY_TABLE, PRODUCED_TYPES, mapper_for_resource, mapper_for_row
+from safetynet.interop.fhir.mapping.base import (
+    FHIR_ID,
+    MAX_ID,
+    Issue,
+    Mapper,
+    Refused,
+    Res,
+    Row,
+    defaults,
+    from_resource,
+    parse_datetime,
+    to_resource,
+)
+from safetynet.interop.fhir.mapping.people import (
+    organisation_resource,
+    organization_fields,
+    patient_fields,
+    patient_resource,
+    practitioner_fields,
+    staff_resource,
+    team_resource,
+)
+from safetynet.interop.fhir.models import FhirImportLedger
+from safetynet.interop.fhir.store import DETAILS, ORGANISATIONS, PATIENTS, STAFF, STAFF_COLUMNS, TEAM_COLUMNS, TEAMS
+
+LEDGER = FhirImportLedger.__table__
+AUDIT = AuditEvent.__table__
+IMPORTER = Actor(name="FHIR import", role=Role.SYSTEM, purpose="FHIR bulk import")
+# Resource types in the order their references need them.
+RANK = {"Organization": 0, "Practitioner": 1, "Patient": 2}
+DEFAULT_EXPORT = (
+    "Organization",
+    "Practitioner",
+    "Patient",
+    *sorted(BY_RESOURCE),
+    "DetectedIssue",
+    "Consent",
+)
+
+
+def _rank(kind: str) -> int:
+    return RANK.get(kind, 3)
+
+
+# --- export ---------------------------------------------------------------------------------------------------
+
+
+def export_resources(session: Session, kind: str) -> Iterator[Res]:
+    """Every version of every resource of ``kind``, oldest first within each resource."""
+    if kind == "Organization":
+        for row in session.execute(
+            select(ORGANISATIONS).order_by(ORGANISATIONS.c.created_at, ORGANISATIONS.c.id)
+        ).mappings():
+            yield organisation_resource(dict(row))
+        for row in session.execute(select(TEAMS).order_by(TEAMS.c.created_at, TEAMS.c.id)).mappings():
+            yield team_resource(dict(row))
+    elif kind == "Practitioner":
+        for row in session.execute(select(STAFF).order_by(STAFF.c.created_at, STAFF.c.id)).mappings():
+            yield staff_resource(dict(row))
+    elif kind == "Patient":
+        patients = {row["id"]: dict(row) for row in session.execute(select(PATIENTS)).mappings()}
+        stmt = select(DETAILS).order_by(DETAILS.c.patient_id, DETAILS.c.version)
+        for row in session.execute(stmt).mappings():
+            yield patient_resource(patients[row["patient_id"]], dict(row))
+    elif kind in BY_RESOURCE:
+        for table in dict.fromkeys(m.name for m in BY_RESOURCE[kind]):
+            t = BY_TABLE[table][0].table
+            stmt = select(t).order_by(t.c.patient_id, t.c.fact_id, t.c.version).execution_options(yield_per=5000)
+            for row in session.execute(stmt).mappings():
+                mapper = mapper_for_row(table, dict(row))
+                if mapper.resource == kind:
+                    yield to_resource(mapper, dict(row))
+        if kind == "Task":
+            yield from produced.search(session, "Task", None, [])
+    elif kind in PRODUCED_TYPES:
+        yield from produced.search(session, kind, None, [])
+
+
+@dataclass
+class Exported:
+    files: dict[str, int] = field(default_factory=dict)  # file name -> resources written
+
+
+def export(engine: Engine, out: Path, kinds: Iterable[str] = DEFAULT_EXPORT) -> Exported:
+    """Write ``{Type}.ndjson`` files into ``out``; one consistent read transaction for all of them."""
+    out.mkdir(parents=True, exist_ok=True)
+    done = Exported()
+    with Session(engine) as session, session.begin():
+        for kind in kinds:
+            path = out / f"{kind}.ndjson"
+            count = 0
+            with path.open("wb") as handle:
+                for res in export_resources(session, kind):
+                    handle.write(orjson.dumps(res))
+                    handle.write(b"\n")
+                    count += 1
+            done.files[path.name] = count
+    return done
+
+
+def export_lines(session: Session, kind: str) -> Iterator[bytes]:
+    for res in export_resources(session, kind):
+        yield orjson.dumps(res) + b"\n"
+
+
+# --- import -----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Refusal:
+    source: str
+    line: int
+    resource: str
+    issues: list[Issue]
+
+
+@dataclass
+class ImportReport:
+    read: int = 0
+    imported: int = 0
+    unchanged: int = 0  # already imported with the same content
+    skipped: int = 0  # produced by Safetynet (tasks, findings, consent views, audit): not imported
+    refused: list[Refusal] = field(default_factory=list)
+    batches: int = 0
+    tasks_opened: int = 0
+
+    def as_outcome(self) -> Res:
+        issues: list[Res] = [
+            {
+                "severity": "information",
+                "code": "informational",
+                "diagnostics": f"read {self.read}, imported {self.imported}, unchanged {self.unchanged}, "
+                f"skipped {self.skipped} (produced by Safetynet), refused {len(self.refused)}",
+            }
+        ]
+        for refusal in self.refused:
+            for issue in refusal.issues:
+                issues.append(
+                    {
+                        "severity": "error",
+                        "code": issue.code,
+                        "diagnostics": f"{refusal.source} line {refusal.line} ({refusal.resource}): {issue.message}",
+                        "expression": [issue.expression],
+                        "location": [f"{refusal.source}:{refusal.line}"],
+                    }
+                )
+        return {"resourceType": "OperationOutcome", "issue": issues}
+
+
+@dataclass
+class _Raw:
+    """One line of NDJSON, not yet parsed (parsing and mapping happen in worker processes)."""
+
+    source: str
+    line: int
+    raw: bytes
+
+
+@dataclass
+class _Item:
+    """One resource, parsed and mapped to what it would become, before the record is consulted."""
+
+    source: str
+    line: int
+    digest: str
+    kind: str = ""
+    ident: str = ""
+    version_id: str = ""
+    last_updated: Any = None
+    what: str = ""  # fact | patient | directory | produced | refused
+    table: str = ""
+    fields: Row = field(default_factory=dict)
+    extra: Row = field(default_factory=dict)
+    tagged: bool = False
+    issues: list[Issue] = field(default_factory=list)
+
+
+def read_items(path: Path) -> Iterator[_Raw | _Item | Refusal]:
+    """Resources in a file: NDJSON (one per line; a line may be a Bundle) or one JSON Bundle / resource."""
+    with path.open("rb") as handle:
+        yield from read_stream(handle, str(path))
+
+
+def read_stream(handle: IO[bytes], source: str) -> Iterator[_Raw | _Item | Refusal]:
+    number = 0
+    first = b""
+    while True:
+        first = handle.readline()
+        number += 1
+        if not first or first.strip():
+            break
+    if not first:
+        return
+    try:
+        orjson.loads(first)
+    except orjson.JSONDecodeError:
+        # Not one resource per line: one JSON document (a pretty-printed Bundle), or broken lines.
+        data = first + handle.read()
+        try:
+            whole = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            for offset, raw in enumerate(data.splitlines()):
+                if raw.strip():
+                    yield _Raw(source, number + offset, raw)
+            return
+        yield from _expand(source, number, whole, data)
+        return
+    yield _Raw(source, number, first)
+    for raw in handle:
+        number += 1
+        if raw.strip():
+            yield _Raw(source, number, raw)
+
+
+def _expand(source: str, line: int, res: Any, raw: bytes) -> Iterator[_Item | Refusal]:
+    if not isinstance(res, dict) or not isinstance(res.get("resourceType"), str):
+        yield Refusal(source, line, "?", [Issue("resourceType", "each line must be a FHIR resource", "structure")])
+        return
+    if res["resourceType"] == "Bundle":
+        for n, entry in enumerate(res.get("entry") or []):
+            inner = entry.get("resource") if isinstance(entry, dict) else None
+            if not isinstance(inner, dict):
+                yield Refusal(source, line, "Bundle", [Issue(f"Bundle.entry[{n}].resource", "is missing", "required")])
+                continue
+            body = orjson.dumps(inner, option=orjson.OPT_SORT_KEYS)
+            yield _map(_Item(f"{source} entry {n}", line, _digest(body)), inner)
+        return
+    yield _map(_Item(source, line, _digest(raw)), res)
+
+
+def _digest(raw: bytes) -> str:
+    return hashlib.blake2b(raw.strip(), digest_size=16).hexdigest()
+
+
+def prepare(item: _Raw | _Item) -> _Item | Refusal | list[_Item | Refusal]:
+    if isinstance(item, _Item):
+        return item
+    try:
+        res = orjson.loads(item.raw)
+    except orjson.JSONDecodeError as exc:
+        return Refusal(item.source, item.line, "?", [Issue("line", f"not JSON: {exc}", "structure")])
+    found = list(_expand(item.source, item.line, res, item.raw))
+    return found[0] if len(found) == 1 else found
+
+
+def prepare_chunk(chunk: list[_Raw | _Item | Refusal]) -> list[_Item | Refusal]:
+    """Parse and map a chunk of lines: pure, so it runs in a worker process."""
+    done: list[_Item | Refusal] = []
+    for item in chunk:
+        if isinstance(item, Refusal):
+            done.append(item)
+            continue
+        made = prepare(item)
+        done.extend(made if isinstance(made, list) else [made])
+    return done
+
+
+def _map(item: _Item, res: Res) -> _Item:
+    """What the resource would become, from the resource alone (the record is consulted later, in batches)."""
+    kind = str(res.get("resourceType"))
+    item.kind = kind
+    ident = res.get("id")
+    item.ident = ident if isinstance(ident, str) else ""
+    meta: Res = res["meta"] if isinstance(res.get("meta"), dict) else {}
+    item.version_id = str(meta.get("versionId") or "")
+    item.last_updated = parse_datetime(meta.get("lastUpdated"))
+    tags = {
+        t.get("code") for t in meta.get("tag") or [] if isinstance(t, dict) and t.get("system") == codes.RECORD_TABLE
+    }
+    try:
+        if not item.ident or not FHIR_ID.match(item.ident) or len(item.ident) > MAX_ID:
+            raise Refused(
+                [
+                    Issue(
+                        f"{kind}.id",
+                        f"bulk import needs each resource's id (at most {MAX_ID} letters, digits, - and .)",
+                        "required",
+                    )
+                ]
+            )
+        if kind in PRODUCED_TYPES and not (kind == "Task" and BY_RESOURCE["Task"][0].matches(res)):
+            item.what = "produced"
+        elif kind == "Patient":
+            item.what, item.table = "patient", "patient_details"
+            item.extra, item.fields = patient_fields(res)
+            item.tagged = "patient_details" in tags
+        elif kind in ("Organization", "Practitioner"):
+            item.what = "directory"
+            if kind == "Organization":
+                item.table, item.fields = organization_fields(res)
+            else:
+                item.table, item.fields = "staff", practitioner_fields(res)
+        else:
+            mapper = mapper_for_resource(res)
+            item.what, item.table = "fact", mapper.name
+            item.fields = from_resource(mapper, res)
+            item.tagged = mapper.name in tags
+    except Refused as exc:
+        item.what, item.issues = "refused", exc.issues
+    return item
+
+
+def files_in(path: Path) -> list[Path]:
+    """A file, or every .ndjson / .json file in a folder: the directory first, then people, then facts."""
+    if path.is_file():
+        return [path]
+    found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in (".ndjson", ".json", ".jsonl"))
+    return sorted(found, key=lambda p: (_rank(p.name.split(".")[0]), p.name))
+
+
+class Importer:
+    """Imports resources in batches; each batch commits with its ledger rows, or not at all. With ``workers``,
+    parsing and mapping run in that many worker processes while this one writes."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        *,
+        actor: Actor = IMPORTER,
+        ids: IdSource | None = None,
+        batch_size: int = 5000,
+        safety_net: bool = True,
+        workers: int = 0,
+        after_batch: Callable[[ImportReport], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.actor = actor
+        self.ids = ids or RandomIds()
+        self.batch_size = batch_size
+        self.safety_net = safety_net
+        self.workers = workers
+        self.after_batch = after_batch
+        self.report = ImportReport()
+        with Session(engine) as session:
+            self.patients = set(session.scalars(select(PATIENTS.c.id)))
+            self.teams = set(session.scalars(select(TEAMS.c.id)))
+            self.staff = set(session.scalars(select(STAFF.c.id)))
+            self.organisations = set(session.scalars(select(ORGANISATIONS.c.id)))
+
+    def run(self, items: Iterable[_Raw | _Item | Refusal]) -> ImportReport:
+        for prepared in self._prepared(items):
+            batch = []
+            for item in prepared:
+                if isinstance(item, Refusal):
+                    self.report.read += 1
+                    self.report.refused.append(item)
+                else:
+                    batch.append(item)
+            if batch:
+                self._batch(batch)
+        return self.report
+
+    def _prepared(self, items: Iterable[_Raw | _Item | Refusal]) -> Iterator[list[_Item | Refusal]]:
+        chunks = _chunks(items, self.batch_size)
+        if self.workers <= 0:
+            yield from (prepare_chunk(chunk) for chunk in chunks)
+            return
+        from concurrent.futures import Future, ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=self.workers) as pool:
+            pending: list[Future[list[_Item | Refusal]]] = []
+            for chunk in chunks:
+                pending.append(pool.submit(prepare_chunk, chunk))
+                if len(pending) > self.workers + 1:
+                    yield pending.pop(0).result()
+            for future in pending:
+                yield future.result()
+
+    # -- one batch, one transaction ------------------------------------------------------------------------------
+
+    def _batch(self, items: list[_Item]) -> None:
+        items = sorted(items, key=lambda i: _rank(i.kind))
+        self.report.read += len(items)
+        now = self.clock.now()
+        with Session(self.engine) as session, session.begin():
+            ctx = Context(session, self.actor, self.clock, self.ids, audit_reads=False)
+            known = self._ledger(session, items)
+            work = _Work(self, session, now)
+            work.prefetch_all(items)
+            for item in items:
+                key = (item.kind, item.ident, item.version_id)
+                if (key, item.digest) in known["exact"]:
+                    self.report.unchanged += 1
+                    continue
+                known["exact"].add((key, item.digest))
+                if item.what == "refused":
+                    self._refuse(item, item.issues)
+                    continue
+                if item.version_id and key in known["versions"]:
+                    self._refuse(
+                        item,
+                        [
+                            Issue(
+                                f"{item.kind}.meta.versionId",
+                                f"version {item.version_id} of "
+                                f"{item.kind}/{item.ident} was imported before with different content",
+                                "conflict",
+                            )
+                        ],
+                    )
+                    continue
+                if item.what == "produced":
+                    self.report.skipped += 1
+                    continue
+                try:
+                    work.add(item)
+                except Refused as exc:
+                    self._refuse(item, exc.issues)
+            work.flush(ctx)
+            if self.safety_net and work.people:
+                from safetynet.tasks.runner import reconcile_people
+
+                result = reconcile_people(ctx, sorted(work.people))
+                self.report.tasks_opened += len(result.opened)
+        self.patients |= work.new_patients
+        self.teams |= work.new_teams
+        self.staff |= work.new_staff
+        self.organisations |= work.new_organisations
+        self.report.imported += work.count
+        self.report.batches += 1
+        if self.after_batch:
+            self.after_batch(self.report)
+
+    def _refuse(self, item: _Item, issues: list[Issue]) -> None:
+        self.report.refused.append(Refusal(item.source, item.line, f"{item.kind}/{item.ident}", issues))
+
+    def _ledger(self, session: Session, items: list[_Item]) -> dict[str, set[Any]]:
+        ids = sorted({i.ident for i in items if i.ident})
+        exact: set[Any] = set()
+        versions: set[Any] = set()
+        for start in range(0, len(ids), 5000):
+            stmt = select(
+                LEDGER.c.resource_type, LEDGER.c.resource_id, LEDGER.c.version_id, LEDGER.c.content_hash
+            ).where(one_of(session, LEDGER.c.resource_id, ids[start : start + 5000]))
+            for kind, ident, version_id, digest in session.execute(stmt):
+                exact.add(((kind, ident, version_id), digest))
+                if version_id:
+                    versions.add((kind, ident, version_id))
+        return {"exact": exact, "versions": versions}
+
+
+def _chunks(items: Iterable[_Raw | _Item | Refusal], size: int) -> Iterator[list[_Raw | _Item | Refusal]]:
+    chunk: list[_Raw | _Item | Refusal] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class _Work:
+    """The rows one batch will insert, checked against the record and against each other."""
+
+    def __init__(self, importer: Importer, session: Session, now: datetime) -> None:
+        self.importer = importer
+        self.session = session
+        self.now = now
+        self.rows: dict[str, list[Row]] = defaultdict(list)
+        self.ledger: list[Row] = []
+        self.people: set[str] = set()
+        self.per_person: dict[str, int] = defaultdict(int)
+        self.count = 0
+        self.new_patients: set[str] = set()
+        self.new_teams: set[str] = set()
+        self.new_staff: set[str] = set()
+        self.new_organisations: set[str] = set()
+        self.updates: list[tuple[Any, str, Row]] = []
+        self._latest: dict[str, dict[str, tuple[int, datetime, str]]] = defaultdict(dict)
+        self.details_fact_of: dict[str, str] = {}
+        self.new_numbers: dict[str, str] = {}
+        self.new_number_of: dict[str, str] = {}
+
+    def has_patient(self, ident: str) -> bool:
+        return ident in self.importer.patients or ident in self.new_patients
+
+    def has_team(self, ident: str) -> bool:
+        return ident in self.importer.teams or ident in self.new_teams
+
+    def has_staff(self, ident: str) -> bool:
+        return ident in self.importer.staff or ident in self.new_staff
+
+    def prefetch_all(self, items: list[_Item]) -> None:
+        """The newest version of every fact the batch names, and the NHS numbers it registers: a few queries."""
+        by_table: dict[str, list[str]] = defaultdict(list)
+        people: list[str] = []
+        numbers: list[str] = []
+        for item in items:
+            if item.what == "fact":
+                by_table[item.table].append(item.ident)
+            elif item.what == "patient":
+                if item.ident in self.importer.patients:
+                    people.append(item.ident)
+                else:
+                    numbers.append(str(item.extra.get("nhs_number")))
+        for table, ids in by_table.items():
+            self._prefetch(BY_TABLE[table][0].table, table, sorted(set(ids)), by_patient=False)
+        if people:
+            self._prefetch(DETAILS, "patient_details", sorted(set(people)), by_patient=True)
+        self.registered: dict[str, str] = {}
+        if numbers:
+            stmt = select(PATIENTS.c.nhs_number, PATIENTS.c.id).where(
+                one_of(self.session, PATIENTS.c.nhs_number, sorted(set(numbers)))
+            )
+            self.registered = {str(number): str(ident) for number, ident in self.session.execute(stmt)}
+
+    def _prefetch(self, t: Any, table: str, keys: list[str], *, by_patient: bool) -> None:
+        known = self._latest[table]
+        for start in range(0, len(keys), 5000):
+            chunk = keys[start : start + 5000]
+            key = t.c.patient_id if by_patient else t.c.fact_id
+            newest = (
+                select(t.c.fact_id, func.max(t.c.version).label("version"))
+                .where(one_of(self.session, key, chunk))
+                .group_by(t.c.fact_id)
+            ).subquery()
+            stmt = select(t.c.fact_id, t.c.version, t.c.recorded_at, t.c.patient_id).join(
+                newest, (newest.c.fact_id == t.c.fact_id) & (newest.c.version == t.c.version)
+            )
+            for fact_id, version, recorded_at, patient_id in self.session.execute(stmt):
+                known[fact_id] = (version, recorded_at, patient_id)
+                if by_patient:
+                    self.details_fact_of[patient_id] = fact_id
+
+    def add(self, item: _Item) -> None:
+        if item.what == "patient":
+            self._patient(item)
+        elif item.what == "directory":
+            self._directory(item)
+        else:
+            self._fact(item)
+
+    def _record(self, item: _Item, table: str, record_id: str, version: int) -> None:
+        self.ledger.append(
+            {
+                "resource_type": item.kind,
+                "resource_id": item.ident,
+                "version_id": item.version_id,
+                "content_hash": item.digest,
+                "record_table": table,
+                "record_id": record_id,
+                "record_version": version,
+                "source": f"{item.source}:{item.line}"[-500:],
+                "received_at": self.now,
+            }
+        )
+        self.count += 1
+
+    def _recorded_at(self, item: _Item, after: datetime | None) -> datetime:
+        stated = item.last_updated
+        moment = stated if stated is not None and stated <= self.now else self.now
+        if after is not None and moment < after:
+            raise Refused(
+                [
+                    Issue(
+                        f"{item.kind}.meta.lastUpdated",
+                        "this version would be recorded before the version it follows",
+                        "business-rule",
+                    )
+                ]
+            )
+        return moment
+
+    def _next_version(self, item: _Item, fact_id: str) -> tuple[int, datetime | None, str | None]:
+        latest = self._latest[item.table].get(fact_id)
+        current = latest[0] if latest else 0
+        if item.tagged and item.version_id.isdigit():
+            wanted = int(item.version_id)
+            if wanted <= current:
+                raise Refused(
+                    [
+                        Issue(
+                            f"{item.kind}.meta.versionId",
+                            f"version {wanted} of {item.kind}/{item.ident} is already in the record with other content",
+                            "conflict",
+                        )
+                    ]
+                )
+            if wanted != current + 1:
+                raise Refused(
+                    [
+                        Issue(
+                            f"{item.kind}.meta.versionId",
+                            f"version {current + 1} must come before version {wanted}",
+                            "business-rule",
+                        )
+                    ]
+                )
+            return wanted, latest[1] if latest else None, latest[2] if latest else None
+        return current + 1, latest[1] if latest else None, latest[2] if latest else None
+
+    def _fact(self, item: _Item) -> None:
+        mapper = BY_TABLE[item.table][0]
+        fields = item.fields
+        issues = []
+        patient = fields["patient_id"]
+        if patient and not self.has_patient(patient):
+            issues.append(
+                Issue(f"{item.kind}.{mapper.subject}", f"Patient/{patient} is not known to this record", "not-found")
+            )
+        for column in TEAM_COLUMNS:
+            if fields.get(column) and not self.has_team(fields[column]):
+                issues.append(
+                    Issue(
+                        f"{item.kind}.{column}",
+                        f"Organization/{fields[column]} is not a team of this trust",
+                        "not-found",
+                    )
+                )
+        for column in STAFF_COLUMNS:
+            if fields.get(column) and not self.has_staff(fields[column]):
+                issues.append(
+                    Issue(
+                        f"{item.kind}.{column}",
+                        f"Practitioner/{fields[column]} is not a member of staff here",
+                        "not-found",
+                    )
+                )
+        if issues:
+            raise Refused(issues)
+        version, previous_at, previous_patient = self._next_version(item, item.ident)
+        if previous_patient is not None and previous_patient != patient:
+            raise Refused(
+                [Issue(f"{item.kind}.{mapper.subject}", "a fact cannot move to another person", "business-rule")]
+            )
+        recorded_at = self._recorded_at(item, previous_at)
+        row = mapper_row(mapper, fields)
+        row["fact_id"] = item.ident
+        row["version"] = version
+        row["recorded_at"] = recorded_at
+        if version == 1:
+            row["amendment_reason"] = None
+        elif not row.get("amendment_reason"):
+            row["amendment_reason"] = f"updated by FHIR import from {item.source}"[:1000]
+        self.rows[item.table].append(row)
+        self._latest[item.table][item.ident] = (version, recorded_at, patient)
+        self._record(item, item.table, item.ident, version)
+        self.people.add(patient)
+        self.per_person[patient] += 1
+
+    def _patient(self, item: _Item) -> None:
+        patient_f, details_f, ident = item.extra, item.fields, item.ident
+        number = patient_f["nhs_number"]
+        exists = self.has_patient(ident)
+        if not exists:
+            clash = self.registered.get(number) or self.new_numbers.get(number)
+            if clash:
+                raise Refused(
+                    [Issue("Patient.identifier", f"NHS number {number} is already Patient/{clash}", "duplicate")]
+                )
+        else:
+            current = self.new_number_of.get(ident) or self.session.scalar(
+                select(PATIENTS.c.nhs_number).where(PATIENTS.c.id == ident)
+            )
+            if current != number:
+                raise Refused([Issue("Patient.identifier", "a person's NHS number cannot change", "business-rule")])
+        fact_id = details_f.get("fact_id") or self.details_fact_of.get(ident) or self.importer.ids.new_id()
+        version, previous_at, _ = self._next_version(item, fact_id)
+        recorded_at = self._recorded_at(item, previous_at)
+        if not exists:
+            registered = patient_f.get("recorded_at")
+            registered = registered if registered is not None and registered <= recorded_at else recorded_at
+            self.rows["patients"].append({"id": ident, "nhs_number": number, "recorded_at": registered})
+            self.new_patients.add(ident)
+            self.new_numbers[number] = ident
+            self.new_number_of[ident] = number
+        row = _template("patient_details") | {k: v for k, v in details_f.items() if k in DETAILS.c}
+        row |= {"fact_id": fact_id, "version": version, "patient_id": ident, "recorded_at": recorded_at}
+        row["occurred_at"] = row.get("occurred_at") or recorded_at
+        if version == 1:
+            row["amendment_reason"] = None
+        elif not row.get("amendment_reason"):
+            row["amendment_reason"] = f"updated by FHIR import from {item.source}"
+        row.pop("id", None)
+        self.details_fact_of[ident] = fact_id
+        self.rows["patient_details"].append(row)
+        self._latest["patient_details"][fact_id] = (version, recorded_at, ident)
+        self._record(item, "patient_details", fact_id, version)
+        self.people.add(ident)
+        self.per_person[ident] += 1
+
+    def _directory(self, item: _Item) -> None:
+        table_name, fields, ident = item.table, dict(item.fields), item.ident
+        fields["id"] = ident
+        if fields.get("created_at") is None or fields["created_at"] > self.now:
+            fields["created_at"] = self.now
+        organisations = self.importer.organisations | self.new_organisations
+        issues = []
+        if table_name == "teams":
+            organisation = fields.get("organisation_id") or next(iter(sorted(organisations)), None)
+            if organisation is None or organisation not in organisations:
+                issues.append(
+                    Issue(
+                        "Organization.partOf",
+                        "a team is part of the trust: import the trust's Organization first",
+                        "not-found",
+                    )
+                )
+            fields["organisation_id"] = organisation
+        if table_name == "staff" and fields.get("team_id") and not self.has_team(fields["team_id"]):
+            issues.append(
+                Issue(
+                    "Practitioner.extension",
+                    f"Organization/{fields['team_id']} is not a team of this trust",
+                    "not-found",
+                )
+            )
+        if issues:
+            raise Refused(issues)
+        known = {
+            "teams": self.importer.teams,
+            "staff": self.importer.staff,
+            "organisations": self.importer.organisations,
+        }[table_name]
+        table = {"teams": TEAMS, "staff": STAFF, "organisations": ORGANISATIONS}[table_name]
+        if ident in known:
+            existing = self.session.execute(select(table).where(table.c.id == ident)).mappings().first()
+            changes = {
+                k: v
+                for k, v in fields.items()
+                if existing is not None and k not in ("id", "created_at") and existing[k] != v
+            }
+            if changes:
+                self.updates.append((table, ident, changes))
+        elif not any(r["id"] == ident for r in self.rows[table_name]):
+            self.rows[table_name].append(fields)
+            {"teams": self.new_teams, "staff": self.new_staff, "organisations": self.new_organisations}[table_name].add(
+                ident
+            )
+        self._record(item, table_name, ident, 1)
+
+    def flush(self, ctx: Context) -> None:
+        """Insert everything, in an order that satisfies the foreign keys, with the ledger and the audit."""
+        order = ["organisations", "teams", "staff", "patients", "patient_details", *BY_TABLE]
+        for name in order:
+            rows = self.rows.get(name)
+            if rows:
+                table = {"organisations": ORGANISATIONS, "teams": TEAMS, "staff": STAFF, "patients": PATIENTS}.get(name)
+                target = (
+                    table if table is not None else (DETAILS if name == "patient_details" else BY_TABLE[name][0].table)
+                )
+                write_rows(self.session, target, rows)
+        for table, ident, changes in self.updates:
+            self.session.execute(update(table).where(table.c.id == ident).values(**changes))
+        if self.ledger:
+            write_rows(self.session, LEDGER, self.ledger)
+        audit = [
+            {
+                "at": self.now,
+                "actor_name": ctx.actor.name,
+                "actor_role": str(ctx.actor.role),
+                "actor_staff_id": ctx.actor.staff_id,
+                "action": "fhir_import",
+                "entity": "fhir",
+                "entity_id": None,
+                "patient_id": person,
+                "purpose": ctx.actor.purpose,
+                "detail": f"{count} resource version(s) imported",
+            }
+            for person, count in sorted(self.per_person.items())
+        ]
+        if audit:
+            write_rows(self.session, AUDIT, audit)
+
+
+def one_of(session: Session, column: Any, values: list[str]) -> Any:
+    """``column IN values``: one array parameter on PostgreSQL (thousands of parameters are slow to send)."""
+    if session.connection().dialect.name == "postgresql":
+        return column == any_(bindparam("values", values, type_=ARRAY(String)))
+    return column.in_(values)
+
+
+def write_rows(session: Session, table: Any, rows: list[Row]) -> None:
+    """Insert rows: COPY on PostgreSQL (several times faster than executemany), executemany elsewhere."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        session.execute(insert(table), rows)
+        return
+    columns = [c for c in table.c if not (c.name == "id" and c.autoincrement is True and isinstance(c.type, Integer))]
+    names = [c.name for c in columns]
+    json_columns = {c.name for c in columns if isinstance(c.type, JSON)}
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    listing = ", ".join(f'"{n}"' for n in names)
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({listing}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row(
+                [
+                    (orjson.dumps(row.get(n)).decode() if row.get(n) is not None else None)
+                    if n in json_columns
+                    else row.get(n)
+                    for n in names
+                ]
+            )
+
+
+def mapper_row(mapper: Mapper, fields: Row) -> Row:
+    columns = mapper.columns
+    row = _template(mapper.name) | {k: v for k, v in fields.items() if k in columns}
+    row.pop("id", None)
+    return row
+
+
+_TEMPLATES: dict[str, Row] = {}
+
+
+def _template(table: str) -> Row:
+    if table not in _TEMPLATES:
+        _TEMPLATES[table] = defaults(DETAILS if table == "patient_details" else BY_TABLE[table][0].table)
+    return dict(_TEMPLATES[table])
+
+
+def import_paths(
+    engine: Engine,
+    paths: Iterable[Path],
+    clock: Clock,
+    *,
+    batch_size: int = 5000,
+    safety_net: bool = True,
+    workers: int = 0,
+    actor: Actor = IMPORTER,
+    after_batch: Callable[[ImportReport], None] | None = None,
+) -> ImportReport:
+    importer = Importer(
+        engine,
+        clock,
+        batch_size=batch_size,
+        safety_net=safety_net,
+        workers=workers,
+        actor=actor,
+        after_batch=after_batch,
+    )
+
+    def items() -> Iterator[_Raw | _Item | Refusal]:
+        for path in paths:
+            for file in files_in(path):
+                yield from read_items(file)
+
+    return importer.run(items())
