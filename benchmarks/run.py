@@ -17,12 +17,18 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
-from benchmarks import record
+from benchmarks import audit, cds_hooks, fhir, learning, oversight, record, web
 from benchmarks.report import DOCS, Report, machine, render, write_section
 
 # name -> module; run in this order.
 SECTIONS: dict[str, ModuleType] = {
     "record": record,
+    "audit": audit,
+    "fhir": fhir,
+    "oversight": oversight,
+    "cds_hooks": cds_hooks,
+    "learning": learning,
+    "web": web,
 }
 
 

@@ -52,9 +52,31 @@ tasks_app = typer.Typer(
 app.add_typer(tasks_app, name="tasks")
 
 # Command groups in their own modules (cli/<area>.py): one import and one add_typer each.
+from safetynet.cli import published as _published  # noqa: E402, F401  (adds national import-published and funnel)
 from safetynet.cli.national import national_app  # noqa: E402
 
 app.add_typer(national_app, name="national")
+from safetynet.cli.fhir import fhir_app  # noqa: E402
+
+app.add_typer(fhir_app, name="fhir")
+from safetynet.cli import learning as learning_cli  # noqa: E402
+
+learning_cli.register(app)
+from safetynet.cli.accounts import accounts_app  # noqa: E402
+
+app.add_typer(accounts_app, name="accounts")
+from safetynet.cli.web import serve  # noqa: E402
+
+app.command("serve")(serve)
+from safetynet.cli.audit import audit_app  # noqa: E402
+
+app.add_typer(audit_app, name="audit")
+from safetynet.cli.access import access_app  # noqa: E402
+
+app.add_typer(access_app, name="access")
+from safetynet.cli import backup as backup_cli  # noqa: E402
+
+backup_cli.register(app)
 
 
 class DischargeRequestIn(BaseModel):

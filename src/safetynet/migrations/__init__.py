@@ -16,6 +16,9 @@ HERE = Path(__file__).parent
 
 def metadata() -> MetaData:
     """Every table of the product on one metadata: the record's and the layers above it."""
+    from safetynet.access import grants as access_grants  # noqa: F401
+    from safetynet.access import models as access_models  # noqa: F401
+    from safetynet.interop.fhir import models as fhir_models  # noqa: F401
     from safetynet.record import registry  # noqa: F401
     from safetynet.tasks import models  # noqa: F401
 

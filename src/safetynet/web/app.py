@@ -10,6 +10,10 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from safetynet.core.db import make_engine
+from safetynet.web import auth
+from safetynet.web.cds_hooks import router as cds_hooks_router
+from safetynet.web.fhir import router as fhir_router
+from safetynet.web.pages import my_work, people, sign_in, tasks
 from safetynet.web.settings import WebSettings
 
 STATIC = Path(__file__).parent / "static"
@@ -17,7 +21,7 @@ STATIC = Path(__file__).parent / "static"
 
 def routers() -> list[APIRouter]:
     """Every area's router. Each area adds one import and one entry here (pages, FHIR, CDS Hooks, ...)."""
-    return []
+    return [cds_hooks_router, fhir_router, sign_in.router, my_work.router, people.router, tasks.router]
 
 
 def create_app(settings: WebSettings | None = None, api_clients: tuple[tuple[str, str], ...] = ()) -> FastAPI:
@@ -42,6 +46,7 @@ def create_app(settings: WebSettings | None = None, api_clients: tuple[tuple[str
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # The NHS.UK template asks for /assets/images/favicon.* : serve the package's assets there.
     app.mount("/assets", StaticFiles(directory=STATIC / "nhsuk" / "assets"), name="assets")
+    auth.install(app)  # sign-in redirects, 401, 403 and 404 pages for every router
     for router in routers():
         app.include_router(router)
     return app
