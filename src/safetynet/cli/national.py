@@ -24,6 +24,7 @@ class Engine(StrEnum):
 class TableFormat(StrEnum):
     CSV = "csv"
     JSON = "json"
+    MEASURE_REPORT = "measurereport"  # a FHIR Bundle of MeasureReports
 
 
 DbOption = Annotated[
@@ -79,7 +80,9 @@ def ingest(
 def indicators(
     period: Annotated[str, typer.Option("--period", help="The month, YYYY-MM.")],
     engine: Annotated[Engine, typer.Option("--engine", help="duckdb (default) or spark (local).")] = Engine.DUCKDB,
-    fmt: Annotated[TableFormat, typer.Option("--format", help="csv or json.")] = TableFormat.CSV,
+    fmt: Annotated[
+        TableFormat, typer.Option("--format", help="csv, json, or measurereport (a FHIR R4 Bundle of MeasureReports).")
+    ] = TableFormat.CSV,
     db: DbOption = None,
     source: Annotated[
         Path | None,
@@ -120,6 +123,12 @@ def indicators(
     except (national.NationalError, ValueError) as exc:
         raise _refused(exc) from None
     rows = with_values(frame)
+    if fmt is TableFormat.MEASURE_REPORT:
+        from safetynet.core.clock import SystemClock
+        from safetynet.oversight.measure_report import measure_reports
+
+        sys.stdout.write(json.dumps(measure_reports(rows, SystemClock().now()), indent=2) + "\n")
+        return
     if fmt is TableFormat.JSON:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
