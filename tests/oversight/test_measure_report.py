@@ -52,8 +52,10 @@ def test_a_report_per_indicator_provider_and_month_with_teams_as_strata() -> Non
     assert _populations(group) == {"numerator": 4, "denominator": 10}
     assert group["measureScore"]["value"] == pytest.approx(40.0)
     north, south = group["stratifier"][0]["stratum"]
-    assert north["value"]["text"] == "CMHT North" and north["measureScore"]["value"] == pytest.approx(30.0)
-    assert south["value"]["text"] == "CMHT South" and "measureScore" not in south
+    assert north["value"]["text"] == "CMHT North"
+    assert north["measureScore"]["value"] == pytest.approx(30.0)
+    assert south["value"]["text"] == "CMHT South"
+    assert "measureScore" not in south
     assert first["improvementNotation"]["coding"][0]["code"] == "decrease"  # fewer DNAs is better
 
 
