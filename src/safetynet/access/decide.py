@@ -80,6 +80,9 @@ ACTIONS: dict[str, ActionSpec] = {
     "board.read": ActionSpec("see a team's safety board", Scope.SERVICE, CLINICAL - {Role.KEY_WORKER}),
     "trust.read": ActionSpec("see the trust's oversight", Scope.SERVICE, CLINICAL - {Role.KEY_WORKER}),
     "audit.read": ActionSpec("read the audit trail", Scope.SERVICE, frozenset({Role.SAFETY_LEAD})),
+    "review.read": ActionSpec(
+        "prepare a learning-review pack about a person", Scope.SERVICE, frozenset({Role.SAFETY_LEAD})
+    ),
     "rules.settings": ActionSpec(
         "change a rule's settings", Scope.SERVICE, frozenset({Role.SAFETY_LEAD, Role.ADMINISTRATOR})
     ),

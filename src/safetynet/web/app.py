@@ -14,6 +14,7 @@ from safetynet.web import auth
 from safetynet.web.cds_hooks import router as cds_hooks_router
 from safetynet.web.fhir import router as fhir_router
 from safetynet.web.pages import my_work, people, sign_in, tasks
+from safetynet.web.pages import review as review_page
 from safetynet.web.settings import WebSettings
 
 STATIC = Path(__file__).parent / "static"
@@ -21,7 +22,15 @@ STATIC = Path(__file__).parent / "static"
 
 def routers() -> list[APIRouter]:
     """Every area's router. Each area adds one import and one entry here (pages, FHIR, CDS Hooks, ...)."""
-    return [cds_hooks_router, fhir_router, sign_in.router, my_work.router, people.router, tasks.router]
+    return [
+        cds_hooks_router,
+        fhir_router,
+        sign_in.router,
+        my_work.router,
+        people.router,
+        tasks.router,
+        review_page.router,
+    ]
 
 
 def create_app(settings: WebSettings | None = None, api_clients: tuple[tuple[str, str], ...] = ()) -> FastAPI:
