@@ -102,16 +102,25 @@ def test_serve_answers_on_the_loopback_port_it_is_given(env: str) -> None:
         port = probe.getsockname()[1]
     safetynet = str(Path(sys.executable).parent / "safetynet")
     command = [safetynet, "serve", "--host", "127.0.0.1", "--port", str(port)]
-    server = subprocess.Popen(command, env=os.environ | {"SAFETYNET_DATABASE_URL": env}, stdout=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        command,
+        env=os.environ | {"SAFETYNET_DATABASE_URL": env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
-        deadline = time.monotonic() + 30
+        # Generous: starting the app imports the whole product, and CI machines are shared and slow at times.
+        deadline = time.monotonic() + 120
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/sign-in", timeout=2) as answer:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/sign-in", timeout=5) as answer:
                     page = answer.read().decode()
                     cookie = answer.headers["set-cookie"]
                 break
             except OSError:
+                if server.poll() is not None:
+                    raise AssertionError(f"serve exited: {server.stderr.read() if server.stderr else ''}") from None
                 assert time.monotonic() < deadline, "safetynet serve did not answer"
                 time.sleep(0.2)
         assert "Sign in to Safetynet" in page
