@@ -8,9 +8,9 @@ BIN = $(VENV)/bin
 SYNTH_PATIENTS ?= 500
 POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-# Debian packages the tests and the PDF review packs need: Chromium for the browser tests (Playwright cannot download
-# its own browser here), pdftotext to read PDFs back, Pango for WeasyPrint, and fonts.
-SYSTEM_PACKAGES = chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-liberation
+# Debian packages the product and its tests need: Chromium, which prints the review packs' PDFs and runs the browser
+# tests (Playwright cannot download its own browser here), pdftotext to read PDFs back, and fonts.
+SYSTEM_PACKAGES = chromium poppler-utils fonts-dejavu-core fonts-liberation
 
 .PHONY: setup run test lint typecheck layers audit-deps test-sqlite test-postgresql bench clean
 

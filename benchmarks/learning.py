@@ -7,7 +7,7 @@
 The long record is the one the ``record`` section reads (``benchmarks.record.long_story``: years of contacts, depot
 doses, reviews and police reports learnt of late), loaded through the record services into a fresh SQLite file. The
 pack covers the whole record: the chronology as known now, the missed-opportunity analysis (the rules evaluated at
-every moment something was recorded and at least daily), the timeline, and the PDF through WeasyPrint.
+every moment something was recorded and at least daily), the timeline, and the PDF printed by headless Chromium.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from safetynet.scenarios import loader
 TITLE = "Learning: the review pack"
 INTRO = (
     "One person's learning-review pack over their whole record, in-process: the chronology, the missed-opportunity "
-    "analysis, the timeline picture and the PDF (WeasyPrint), each timed."
+    "analysis, the timeline picture and the PDF (headless Chromium), each timed."
 )
 NHS_NUMBER = "9990000018"
 TARGET_SECONDS = 10.0
@@ -71,7 +71,7 @@ def measure(quick: bool) -> Report:
         f"{built - started:.2f} s ({len(made.chronology.periods)} periods open)",
     )
     report.add("HTML", f"{rendered - built:.2f} s ({len(page) / 1024:.0f} KiB)")
-    report.add("PDF (WeasyPrint)", f"{done - rendered:.2f} s ({len(document) / 1024:.0f} KiB)")
+    report.add("PDF (headless Chromium)", f"{done - rendered:.2f} s ({len(document) / 1024:.0f} KiB)")
     total = done - started
     report.add(
         f"Whole pack, {facts:,} facts",

@@ -51,7 +51,13 @@ def review_pack(
     if fmt is PackFormat.HTML:
         out_path.write_text(pack.html(made), encoding="utf-8")
     else:
-        out_path.write_bytes(pack.pdf(made))
+        from safetynet.learning.pdf import PdfUnavailable
+
+        try:
+            out_path.write_bytes(pack.pdf(made))
+        except PdfUnavailable as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
     summary = made.summary
     out.print(
         f"Wrote {out_path}: {len(made.chronology.entries)} entries, {summary.opportunities} opportunities, "

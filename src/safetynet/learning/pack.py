@@ -1,9 +1,11 @@
 """The learning-review pack: summary, repeated patterns, the timeline picture (with its table), every missed
 opportunity with what was done, decisions, and the whole chronology; as HTML (Jinja2, NHS.UK colours and type,
-print-friendly) and as PDF through WeasyPrint. ``build`` gathers the data; ``html`` and ``pdf`` render it.
+print-friendly) and as PDF through headless Chromium (``learning.pdf``). ``build`` gathers the data; ``html`` and
+``pdf`` render it.
 
-The stylesheet is our own (``templates/pack.css``), modelled on NHS.UK: WeasyPrint cannot run the NHS.UK frontend's
-script, and the full frontend stylesheet is large and screen-first. Times are shown in London time.
+The stylesheet is our own (``templates/pack.css``), modelled on NHS.UK: the pack is printed with JavaScript off and
+must carry everything it needs, and the full frontend stylesheet is large and screen-first. Times are shown in
+London time.
 """
 
 from __future__ import annotations
@@ -157,8 +159,8 @@ def html(pack: Pack) -> str:
 
 
 def pdf(pack: Pack) -> bytes:
-    """The pack as PDF (WeasyPrint renders the same HTML)."""
-    import weasyprint  # type: ignore[import-untyped]
+    """The pack as PDF: the same HTML, printed by headless Chromium (``learning.pdf``)."""
+    from safetynet.learning.pdf import render
 
-    document: bytes = weasyprint.HTML(string=html(pack)).write_pdf()
-    return document
+    c = pack.chronology
+    return render(html(pack), f"Learning review pack - {c.name} ({c.nhs_number}) - OFFICIAL-SENSITIVE")

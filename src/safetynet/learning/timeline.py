@@ -166,7 +166,7 @@ def _day(moment: datetime) -> str:
 
 WIDTH, LEFT, RIGHT, TOP, LANE_H, FINDING_H = 900, 160, 10, 28, 28, 18
 FONT = 'font-family="Arial, Liberation Sans, sans-serif"'
-# Presentation attributes, not CSS classes: WeasyPrint does not apply the page's stylesheet inside inline SVG.
+# Presentation attributes, not CSS classes: the picture stays right wherever the SVG is copied (app, PDF, slides).
 LOOK: dict[str, str] = {
     "lane": f'{FONT} font-size="13" font-weight="bold" fill="#212b32"',
     "tick": f'{FONT} font-size="12" fill="#4c6272"',

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from safetynet.learning import pack
+from safetynet.learning.pdf import PdfUnavailable
 from safetynet.record.patients import service as patients
 from safetynet.web import deps
 from safetynet.web.auth import SignedIn, requires
@@ -142,6 +143,10 @@ def pack_pdf(
     if isinstance(made, Response):
         return made
     name = f"review-pack-{nhs_number}-{start}-{end}{'-redacted' if redact else ''}.pdf"
+    try:
+        document = pack.pdf(made)
+    except PdfUnavailable as exc:  # the server has no Chromium: say so; the HTML pack still works
+        return HTMLResponse(str(exc), status_code=503)
     return Response(
-        pack.pdf(made), media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+        document, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )
