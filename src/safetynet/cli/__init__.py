@@ -56,6 +56,9 @@ from safetynet.cli import published as _published  # noqa: E402, F401  (adds nat
 from safetynet.cli.national import national_app  # noqa: E402
 
 app.add_typer(national_app, name="national")
+from safetynet.cli.indicators import indicators_app  # noqa: E402
+
+app.add_typer(indicators_app, name="indicators")
 from safetynet.cli.fhir import fhir_app  # noqa: E402
 
 app.add_typer(fhir_app, name="fhir")
