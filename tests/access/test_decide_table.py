@@ -34,12 +34,14 @@ TABLE: dict[str, tuple[set[Role], set[Role]]] = {
     "task.snooze": (CLINICAL, set()),
     "task.dismiss": (CLINICAL, set()),
     "family_concern.respond": (CLINICAL, set()),
+    "discharge.request": (CLINICAL, set()),
     "discharge.override": ({CON, TM}, set()),
     "break_glass.open": (CLINICAL, CLINICAL),
     "break_glass.review": ({SL}, {SL}),
     "board.read": ({CON, TM, SL}, {CON, TM, SL}),
     "trust.read": ({CON, TM, SL}, {CON, TM, SL}),
     "audit.read": ({SL}, {SL}),
+    "review.read": ({SL}, {SL}),  # learning-review packs: the safety lead, for anyone
     "rules.settings": ({SL, ADM}, {SL, ADM}),
     "admin.accounts": ({ADM}, {ADM}),
     "partner.submit": ({GP, POL}, {POL}),  # the police may tell about anyone; a practice about its own patients
