@@ -403,7 +403,11 @@ def _sqlite_value(column: Column[Any], raw: str, position: int, namespace: dict[
 
 ALWAYS_READ = ("fact_id", "version", "occurred_at", "recorded_at", "entered_in_error", "patient_id", "team_id")
 _RULES = Path(__file__).parent
-_RULE_IMPORTS = re.compile(r"safetynet\.(rules(\..*)?|core\.(clock|context)|record\.\w+\.models)")
+# Pure helpers of the record that rules share with the pages (one concept, one place): read as if they were rules.
+_SHARED_HELPERS = {"safetynet.record.risk.history": _RULES.parent / "record" / "risk" / "history.py"}
+_RULE_IMPORTS = re.compile(
+    r"safetynet\.(rules(\..*)?|core\.(clock|context)|record\.\w+\.models)|" + "|".join(map(re.escape, _SHARED_HELPERS))
+)
 
 
 @cache
@@ -412,12 +416,13 @@ def read_by_rules() -> dict[str, tuple[str, ...]] | None:
     code as a string, and a column whose name appears there as an attribute or a string (plus the bookkeeping
     every fact has). Worked out from the source of this package, so a new rule is covered as soon as it is written.
     None (read everything) where that cannot be sure: the source is missing, or a rule looks facts up by a name it
-    computes (``getattr``, ``vars``, every kind in a loop) or calls code outside the rules and the record's models."""
+    computes (``getattr``, ``vars``, every kind in a loop) or calls code outside the rules, the record's models and
+    the shared helpers named in ``_SHARED_HELPERS`` (whose source is read too)."""
     names: set[str] = set()
     files = sorted(_RULES.rglob("*.py"))
     if not any(path.parent.name == "definitions" for path in files):
         return None
-    for path in files:
+    for path in [*files, *_SHARED_HELPERS.values()]:
         try:
             tree = ast.parse(path.read_text(encoding="utf-8"))
         except (OSError, SyntaxError, UnicodeDecodeError):

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from pydantic import Field
 
-from safetynet.record.risk.models import FactorStatus
+from safetynet.record.risk.history import dropped_categories
 from safetynet.rules.facts import PersonFacts, latest
 from safetynet.rules.model import Evidence, Finding, Parameters, Rule, RuleKind
 
@@ -20,13 +20,7 @@ def watch(facts: PersonFacts, params: Params) -> list[Finding]:
     if assessment is None or (assessment.rationale or "").strip():
         return []
     history = [e for e in facts.risk_history() if e.occurred_at <= assessment.occurred_at]
-    dropped = sorted(
-        {
-            e.category
-            for e in history
-            if assessment.factors.get(e.category, FactorStatus.NOT_ASSESSED) != FactorStatus.PRESENT
-        }
-    )
+    dropped = list(dropped_categories(history, assessment.factors, assessment.occurred_at))  # R17, shared with the form
     if not dropped:
         return []
     evidence = [Evidence.of(assessment, f"assessment marks {', '.join(dropped)} absent or not assessed")]
