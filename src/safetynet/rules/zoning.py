@@ -7,7 +7,8 @@ finding. Green: none. No risk score is involved: the reasons are the findings th
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from safetynet.record.zoning.models import Zone
 from safetynet.rules.facts import PersonFacts
@@ -17,13 +18,18 @@ URGENT_RULES = frozenset({"SN01", "SN02", "SN06", "SN08", "SN09", "SN12"})
 
 
 def suggest(facts: PersonFacts, findings: list[Finding]) -> tuple[Zone, list[str]]:
+    return suggest_at(facts.at, findings)
+
+
+def suggest_at(at: datetime, findings: Sequence[Finding]) -> tuple[Zone, list[str]]:
+    """The suggestion at ``at`` from open findings alone (the team board gives it the findings its tasks hold)."""
     if not findings:
         return Zone.GREEN, ["no open findings"]
     reasons = []
     red = False
     for finding in findings:
-        overdue = facts.at > finding.due
-        if overdue and (finding.rule_id in URGENT_RULES or facts.at - finding.due > timedelta(days=7)):
+        overdue = at > finding.due
+        if overdue and (finding.rule_id in URGENT_RULES or at - finding.due > timedelta(days=7)):
             red = True
         reasons.append(f"{finding.rule_id}{' overdue' if overdue else ''}: {finding.summary}")
     return (Zone.RED if red else Zone.AMBER), reasons

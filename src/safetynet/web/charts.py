@@ -132,3 +132,31 @@ def _svg(lanes: list[tuple[str, list[DepotRow]]], start: date, end: date, today:
                 )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def caseload_bars(workers: Sequence[tuple[str, int]], chart_id: str = "caseload-chart") -> str:
+    """People per key worker as horizontal bars (the team board), most first; the page follows it with the table."""
+    if not workers:
+        return ""
+    bar_row, left, label_room = 26, 190, 40
+    height = TOP + bar_row * len(workers) + 10
+    most = max(1, max(n for _, n in workers))
+    scale = (WIDTH - left - RIGHT - label_room) / most
+    parts = [
+        f'<svg class="sn-chart" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" role="img" '
+        f'aria-labelledby="{chart_id}-title {chart_id}-desc" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="{chart_id}-title">Caseload per key worker</title>',
+        f'<desc id="{chart_id}-desc">One bar per key worker, as long as the number of people they are key worker '
+        "for on this team; the table that follows lists the same.</desc>",
+        f'<text x="{left}" y="{TOP - 12}" font-size="11" fill="#4c6272">people</text>',
+    ]
+    for index, (name, count) in enumerate(workers):
+        y = TOP + bar_row * index
+        width = round(count * scale, 1)
+        parts.append(
+            f'<text x="8" y="{y + 15}" font-size="13" fill="#212b32">{escape(name[:26])}</text>'
+            f'<rect x="{left}" y="{y + 3}" width="{width}" height="16" fill="#005eb8"/>'
+            f'<text x="{left + width + 6}" y="{y + 15}" font-size="12" fill="#212b32">{count}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
