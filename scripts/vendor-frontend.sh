@@ -17,6 +17,10 @@ for f in *.tgz; do mkdir "${f%.tgz}" && tar xzf "$f" -C "${f%.tgz}"; done
 rm -rf "$STATIC/nhsuk" "$STATIC/htmx" && mkdir -p "$STATIC/nhsuk" "$STATIC/htmx" "$AXE_DIR"
 N="nhsuk-frontend-$NHSUK/package"
 cp "$N/dist/nhsuk/nhsuk-frontend.min.css" "$N/dist/nhsuk/nhsuk-frontend.min.js" "$STATIC/nhsuk/"
+# The stylesheet's @font-face rules fetch Frutiger from https://assets.nhs.uk (a licensed font we may not host):
+# drop them, so the pages ask nothing of another site and the CSP allows fonts from nowhere else (docs/security.md).
+# The NHS.UK font stack falls back to Arial.
+sed -E -i 's/@font-face\{[^}]*\}//g' "$STATIC/nhsuk/nhsuk-frontend.min.css"
 cp -r "$N/dist/nhsuk/assets" "$STATIC/nhsuk/assets"
 cp "$N/package.json" "$STATIC/nhsuk/package.json"
 # The npm package carries no licence file; its package.json declares MIT (https://github.com/nhsuk/nhsuk-frontend).

@@ -124,7 +124,9 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any, live_url: str, clock_reset: None) -> Iterator[Any]:
-    context = browser.new_context(base_url=live_url)
+    # bypass_csp: the axe-core check injects its script inline, which the pages' CSP refuses (test_headers.py
+    # checks the CSP in a context without it).
+    context = browser.new_context(base_url=live_url, bypass_csp=True)
     # Only loopback: the NHS.UK stylesheet asks https://assets.nhs.uk for its fonts, which cannot be reached here
     # (and a test must not wait on the internet); the pages fall back to the system font.
     context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda route: route.abort())

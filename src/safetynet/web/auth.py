@@ -5,33 +5,51 @@
 
 ``requires`` finds the session from its cookie (``access.accounts.resume``: idle and absolute expiry), checks the
 CSRF token on every unsafe request (a hidden ``csrf_token`` form field, or the ``X-CSRF-Token`` header HTMX sends),
-and checks the signed-in role against the action catalogue in ``access.decide``. Refusals:
+and asks ``access.decide`` whether the signed-in member of staff may take the action:
+
+- ``service`` and ``session`` actions: the role decides (``decide`` with no person);
+- ``person`` actions: the person is the route's ``nhs_number`` path parameter, or the person whose task
+  ``task_id`` is; ``record.relationships.check`` loads the actor's relationships to them (caseload, key worker,
+  a live break-glass grant) and calls ``decide``. The decision rides on ``SignedIn.access``, and an access by
+  break-glass or for oversight says so in the purpose of every audit event the route writes (``SignedIn.actor``);
+- ``shared`` and ``tell`` actions (partner and family channels): the role is checked here; the handler knows the
+  share or the person being told about, and calls ``check_person`` (or ``refuse_unless``), the same decision.
+
+Refusals:
 
 - not signed in: a page request is redirected to ``/sign-in?next=...``; an HTMX or API request gets 401 (HTMX is
   told to go to the sign-in page with ``HX-Redirect``);
-- signed in without the role: 403, a page saying so;
-- a form without its CSRF token: 403, nothing written.
-
-The security work (issue 7) replaces the role check with ``decide(actor, action, resource)`` here, in one place."""
+- signed in but refused: 403, a page giving the decision's reason; a clinician refused a person's record for want
+  of a relationship is offered break-glass (``web.pages.access``), and the refusal is audited;
+- a form without its CSRF token: 403, nothing written;
+- a person or task that does not exist: 404."""
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from safetynet.access import accounts
-from safetynet.access.decide import ACTIONS, permitted
+from safetynet.access.decide import ACTIONS, BREAK_GLASS_ACTIONS, Basis, Decision, Resource, Scope, decide, permitted
+from safetynet.audit import service as audit
+from safetynet.audit.models import AuditEvent
 from safetynet.core.context import SYSTEM_ACTOR, Actor, Context, Role
 from safetynet.core.db import unit_of_work as db_unit_of_work
-from safetynet.core.errors import NotFound
+from safetynet.core.errors import NotFound, ValidationFailed
+from safetynet.record import relationships
 from safetynet.record.org import service as org
+from safetynet.record.patients import service as patients
+from safetynet.tasks import service as tasks
 from safetynet.web import deps
 
 SESSION_COOKIE = "safetynet_session"
@@ -53,8 +71,15 @@ class SignedIn:
     team_id: str | None
     token: str
     csrf: str
+    access: Decision | None = None  # the decision on this request's person (``person`` actions only)
 
     def actor(self, purpose: str = "direct care") -> Actor:
+        """The actor for this request's unit of work. Access by break-glass or for oversight is named in the purpose,
+        so every audit event the route writes (each read of the record) carries its basis and grant."""
+        if self.access is not None and self.access.basis is Basis.BREAK_GLASS:
+            purpose = f"{purpose} [break-glass grant {self.access.break_glass_grant}]"
+        elif self.access is not None and self.access.basis is Basis.OVERSIGHT:
+            purpose = f"{purpose} [safety lead oversight]"
         return Actor(name=self.name, role=self.role, staff_id=self.staff_id, purpose=purpose)
 
     @property
@@ -67,12 +92,17 @@ class NotSignedIn(Exception):
 
 
 class Refused(Exception):
-    """Signed in, but not allowed: the wrong role, or a form without its CSRF token."""
+    """Signed in, but not allowed: refused by ``decide``, or a form without its CSRF token. ``break_glass`` is the
+    NHS number of a person whose record the clinician may open by breaking the glass (the page offers it)."""
 
-    def __init__(self, title: str, message: str) -> None:
+    def __init__(self, title: str, message: str, *, break_glass: str | None = None) -> None:
         super().__init__(message)
         self.title = title
         self.message = message
+        self.break_glass = break_glass
+
+
+NO_ACCESS = "You do not have access to this"
 
 
 def idle(request: Request) -> timedelta:
@@ -126,9 +156,11 @@ async def _given_csrf(request: Request) -> str | None:
 
 
 def requires(action: str) -> Any:
-    """The dependency every page route declares: signed in, CSRF on unsafe methods, and allowed ``action``."""
+    """The dependency every page route declares: signed in, CSRF on unsafe methods, and ``decide`` allows ``action``
+    (on the route's person, for a ``person`` action)."""
     if action not in ACTIONS:
         raise KeyError(f"no action {action!r} in access.decide.ACTIONS")
+    scope = ACTIONS[action].scope
 
     async def dependency(request: Request) -> SignedIn:
         user = await run_in_threadpool(signed_in, request)
@@ -140,16 +172,79 @@ def requires(action: str) -> Any:
                 "The form was not sent from a current Safetynet page (its security token was missing or out of "
                 "date). Nothing was saved. Go back, reload the page and try again.",
             )
-        if not permitted(user.role, action):
-            raise Refused(
-                "You do not have access to this",
-                f"Your role ({user.role_name}) does not allow this ({action}). "
-                "If you need it for someone's care, ask your team manager.",
-            )
+        if scope is Scope.PERSON and ("nhs_number" in request.path_params or "task_id" in request.path_params):
+            decision = await run_in_threadpool(_decide_on_person, request, user, action)
+            user = replace(user, access=decision)
+            request.state.signed_in = user  # templates and later dependencies see the decision too
+            return user
+        if scope in (Scope.SHARED, Scope.TELL):
+            # The role is checked here; the handler then checks the share or the person told about (``check_person``).
+            if not permitted(user.role, action):
+                refuse_unless(user, action, decide(user.actor(), action, Resource.person("")))
+            return user
+        # Session and service actions: the role decides. A person action on a route naming no person is refused
+        # (fail closed): put the person in the path.
+        refuse_unless(user, action, decide(user.actor(), action, Resource.service()))
         return user
 
     dependency.action = action  # type: ignore[attr-defined]  # the route table test reads it
     return Depends(dependency)
+
+
+def _decide_on_person(request: Request, user: SignedIn, action: str) -> Decision:
+    """Resolve the route's person (by NHS number, or the task's person), decide, and audit a refusal."""
+    params = request.path_params
+    with db_unit_of_work(deps.engine(request)) as session:
+        ctx = Context(session, user.actor(f"access check: {action}"), deps.clock(request))
+        nhs_number = params.get("nhs_number")
+        if nhs_number is not None:
+            try:
+                patient = patients.find(ctx, nhs_number)
+            except ValidationFailed:
+                patient = None
+            if patient is None:
+                raise NotFound(f"no person with NHS number {nhs_number}")
+            patient_id = patient.id
+        else:
+            task = tasks.get(ctx, params["task_id"])
+            patient_id = task.patient_id
+            nhs_number = None
+        decision = relationships.check(ctx, action, patient_id)
+        if not decision.allowed:
+            audit.record(
+                ctx,
+                action="access_refused",
+                entity="access",
+                patient_id=patient_id,
+                detail=f"{action}: {decision.reason}",
+            )
+    if not decision.allowed:
+        offer = nhs_number if action in BREAK_GLASS_ACTIONS and permitted(user.role, "break_glass.open") else None
+        raise Refused(NO_ACCESS, _refusal(user, action, decision), break_glass=offer)
+    return decision
+
+
+def _refusal(user: SignedIn, action: str, decision: Decision) -> str:
+    reason = decision.reason[0].upper() + decision.reason[1:]
+    if reason[:3] in ("A a", "A e", "A i", "A o", "A u"):  # decide says "a administrator"
+        reason = "An" + reason[1:]
+    return f"{reason}. Your role is {user.role_name}; this needed {action}."
+
+
+def refuse_unless(user: SignedIn, action: str, decision: Decision) -> Decision:
+    """The decision if allowed; otherwise the 403 refusal page with its reason."""
+    if not decision.allowed:
+        raise Refused(NO_ACCESS, _refusal(user, action, decision))
+    return decision
+
+
+def check_person(
+    ctx: Context, user: SignedIn, action: str, patient_id: str, *, organisation: str | None = None
+) -> Decision:
+    """The hook for ``shared`` and ``tell`` handlers (partner and family channels, whose person comes in the form):
+    ``decide`` with the actor's relationships to this person, refused with the page if not allowed. ``ctx`` must act
+    as ``user`` (``deps.unit_of_work(request, user.actor(...))``)."""
+    return refuse_unless(user, action, relationships.check(ctx, action, patient_id, organisation=organisation))
 
 
 def action_of(dependency: Callable[..., Awaitable[SignedIn]]) -> str | None:
@@ -169,6 +264,21 @@ def sign_in_url(request: Request) -> str:
     return "/sign-in" if here == "/" else f"/sign-in?next={quote(here, safe='/')}"
 
 
+# Where each role starts: partners and families have their own channels and no My work.
+HOMES = {Role.GP_PARTNER: "/partners", Role.POLICE_LIAISON: "/partners", Role.FAMILY_MEMBER: "/family"}
+
+
+def home_for(role: Role | None) -> str:
+    """The page a role starts on (after sign-in, and the header's and refusal page's home link)."""
+    return HOMES.get(role, "/") if role is not None else "/"
+
+
+def landing(next_path: str | None, role: Role | None) -> str:
+    """Where to go after signing in: the page asked for, or the role's home when none was (``next`` is ``/``)."""
+    target = safe_next(next_path)
+    return home_for(role) if target == "/" else target
+
+
 def safe_next(value: str | None) -> str:
     """Only a path on this site (no scheme, no host, no ``//``): a sign-in must never redirect elsewhere."""
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
@@ -176,9 +286,98 @@ def safe_next(value: str | None) -> str:
     return value
 
 
+# Sign-in lockout: this many wrong attempts for one username within the window (since its last successful sign-in)
+# lock it for the window after the last of them. Counted from the audit trail, so it holds across restarts and
+# servers, and applies alike to usernames that do not exist (a lock must not tell an attacker which do).
+LOCKOUT_FAILURES = 5
+LOCKOUT_WINDOW = timedelta(minutes=15)
+# Per-address limit on wrong sign-ins, whatever the username (password spraying): in memory, per server process.
+RATE_LIMIT_FAILURES = 50
+RATE_LIMIT_WINDOW = timedelta(minutes=15)
+
+
+def failed_sign_in_detail(username: str) -> str:
+    """The audit detail of a failed sign-in: the username as it is looked up (lockout counts by it)."""
+    return f"username {accounts.normalise_username(username)[:100]!r}"
+
+
+def locked_until(ctx: Context, username: str) -> datetime | None:
+    """When this username's lockout ends, or None if it is not locked (``LOCKOUT_FAILURES`` wrong attempts within
+    ``LOCKOUT_WINDOW`` and since the account last signed in)."""
+    now = ctx.clock.now()
+    since = now - LOCKOUT_WINDOW
+    account = accounts.find(ctx, username)
+    if account is not None:
+        last_ok = ctx.session.scalar(
+            select(func.max(AuditEvent.at)).where(
+                AuditEvent.action == "sign_in", AuditEvent.entity == "accounts", AuditEvent.entity_id == account.id
+            )
+        )
+        if last_ok is not None and last_ok >= since:
+            since = last_ok
+    failures = list(
+        ctx.session.scalars(
+            select(AuditEvent.at)
+            .where(
+                AuditEvent.at > since,
+                AuditEvent.at <= now,
+                AuditEvent.action == "sign_in_failed",
+                AuditEvent.detail == failed_sign_in_detail(username),
+            )
+            .order_by(AuditEvent.at.desc())
+            .limit(LOCKOUT_FAILURES)
+        )
+    )
+    if len(failures) < LOCKOUT_FAILURES:
+        return None
+    return failures[0] + LOCKOUT_WINDOW
+
+
+class FailureLimiter:
+    """Wrong sign-ins per client address in a sliding window, in memory (thread-safe; forgets idle addresses)."""
+
+    def __init__(self, limit: int = RATE_LIMIT_FAILURES, window: timedelta = RATE_LIMIT_WINDOW) -> None:
+        self.limit = limit
+        self.window = window
+        self._seen: dict[str, deque[datetime]] = {}
+        self._lock = threading.Lock()
+
+    def _prune(self, address: str, now: datetime) -> deque[datetime]:
+        times = self._seen.setdefault(address, deque())
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        return times
+
+    def blocked(self, address: str, now: datetime) -> bool:
+        with self._lock:
+            blocked = len(self._prune(address, now)) >= self.limit
+            if not self._seen[address]:
+                del self._seen[address]
+            return blocked
+
+    def failed(self, address: str, now: datetime) -> None:
+        with self._lock:
+            self._prune(address, now).append(now)
+            if len(self._seen) > 10_000:  # a sweep now and then keeps memory bounded
+                for other in [a for a, t in self._seen.items() if not t or t[-1] <= now - self.window]:
+                    del self._seen[other]
+
+
+def client_address(request: Request) -> str:
+    """The caller's address (behind a reverse proxy, run uvicorn with ``--proxy-headers``, docs/security.md)."""
+    return request.client.host if request.client else "unknown"
+
+
+def sign_in_limiter(request: Request) -> FailureLimiter:
+    limiter: FailureLimiter = request.app.state.sign_in_limiter
+    return limiter
+
+
 def install(app: FastAPI) -> None:
-    """The refusals' responses, for every router."""
+    """The refusals' responses, for every router; the sign-in rate limiter."""
     from safetynet.web.templating import render
+
+    app.state.sign_in_limiter = FailureLimiter()
 
     @app.exception_handler(NotSignedIn)
     async def not_signed_in(request: Request, _exc: NotSignedIn) -> Response:
@@ -192,13 +391,17 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Refused)
     async def refused(request: Request, exc: Refused) -> Response:
+        values = {"title": exc.title, "message": exc.message}
+        template = "refused.html"
+        if exc.break_glass:  # a clinician without a relationship: offer break-glass, back to this page after
+            template = "access/refused_person.html"
+            here = request.url.path if request.method == "GET" else f"/people/{exc.break_glass}"
+            values |= {"nhs_number": exc.break_glass, "next": here}
+        page = render(request, template, values, status=403)
         if request.headers.get("HX-Request"):
             # HTMX swaps nothing on a 4xx; send the whole page so the user sees why (hx-target body).
-            headers = {"HX-Retarget": "body", "HX-Reswap": "innerHTML"}
-            page = render(request, "refused.html", {"title": exc.title, "message": exc.message}, status=403)
-            page.headers.update(headers)
-            return page
-        return render(request, "refused.html", {"title": exc.title, "message": exc.message}, status=403)
+            page.headers.update({"HX-Retarget": "body", "HX-Reswap": "innerHTML"})
+        return page
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> Response:

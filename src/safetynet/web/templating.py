@@ -15,12 +15,18 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 
+from safetynet.access.decide import permitted
 from safetynet.core.clock import LONDON
 
 TEMPLATES = Path(__file__).parent / "templates"
 
-# The header's navigation: (label, href). Areas add theirs here when their page lands.
-NAVIGATION = (("My work", "/"), ("Team board", "/team"), ("Trust safety", "/trust"))
+# The header's navigation: (label, href, action). Areas add theirs here when their page lands; each user sees only
+# the entries their role may open (a key worker is not offered the team board).
+NAVIGATION = (
+    ("My work", "/", "work.view"),
+    ("Team board", "/board", "board.read"),
+    ("Trust safety", "/trust/safety", "trust.read"),
+)
 
 
 def nhs_number(value: str | None) -> str:
@@ -68,6 +74,11 @@ def environment() -> Environment:
 templates = Jinja2Templates(env=environment())
 
 
+def _within(path: str, href: str) -> bool:
+    """A team's board (``/teams/{id}/board...``) is under "Team board"."""
+    return href == "/board" and path.startswith("/teams/") and "/board" in path
+
+
 def render(request: Request, name: str, context: dict[str, Any] | None = None, status: int = 200) -> HTMLResponse:
     """Render a page or a fragment with what every template expects: ``user`` (or None), ``csrf_token``, ``nav``."""
     from safetynet.web import auth
@@ -76,9 +87,14 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
     values: dict[str, Any] = {
         "user": user,
         "csrf_token": user.csrf if user else "",
-        "nav": [{"text": text, "href": href, "current": request.url.path == href} for text, href in NAVIGATION],
+        "nav": [
+            {"text": text, "href": href, "current": request.url.path == href or _within(request.url.path, href)}
+            for text, href, action in NAVIGATION
+            if user is None or permitted(user.role, action)
+        ],
         "path": request.url.path,
         "csrf_field": auth.CSRF_FIELD,
+        "home": auth.home_for(user.role if user else None),
     }
     values.update(context or {})
     response: HTMLResponse = templates.TemplateResponse(request, name, values, status_code=status)

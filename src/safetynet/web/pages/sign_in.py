@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import replace
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -13,16 +14,18 @@ from starlette.concurrency import run_in_threadpool
 
 from safetynet.access import accounts
 from safetynet.audit import service as audit
+from safetynet.core.clock import LONDON
 from safetynet.core.context import SYSTEM_ACTOR, Actor, Context, Role
 from safetynet.core.db import unit_of_work as db_unit_of_work
 from safetynet.record.org import service as org
-from safetynet.web import auth, deps
+from safetynet.web import auth, deps, oidc
 from safetynet.web.auth import SignedIn, requires
 from safetynet.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 SIGNED_OUT = "You have signed out."
+TOO_MANY = "Too many wrong sign-ins from this computer. Wait 15 minutes and try again"
 EXPIRED = "Your session ended. Sign in again to carry on."
 
 
@@ -45,6 +48,7 @@ def _form(
             "next": auth.safe_next(next_path),
             "notice": notice,
             "form_token": accounts.csrf_token(auth.key(request), nonce),
+            "oidc": oidc.config(request) is not None,
         },
         status=status,
     )
@@ -59,10 +63,16 @@ def _form(
     return page
 
 
+def form_page(request: Request, *, errors: dict[str, str], next_path: str = "/", status: int = 400) -> Response:
+    """The sign-in page with these problems (for OpenID Connect sign-in's refusals)."""
+    return _form(request, errors=errors, next_path=next_path, status=status)
+
+
 @router.get("/sign-in")
 def sign_in_page(request: Request, next: str = "/", signed_out: bool = False) -> Response:
-    if auth.signed_in(request) is not None:
-        return RedirectResponse(auth.safe_next(next), status_code=303)
+    user = auth.signed_in(request)
+    if user is not None:
+        return RedirectResponse(auth.landing(next, user.role), status_code=303)
     had_session = bool(request.cookies.get(auth.SESSION_COOKIE))
     notice = SIGNED_OUT if signed_out else (EXPIRED if had_session else None)
     page = _form(request, next_path=next, notice=notice)
@@ -95,8 +105,16 @@ async def sign_in(
         errors["password"] = "Enter your password"  # noqa: S105 (a message, not a password)
     if errors:
         return _form(request, errors=errors, username=username, next_path=next, status=400)
-    token = await run_in_threadpool(_authenticate, request, username, password)
+    limiter, address, now = auth.sign_in_limiter(request), auth.client_address(request), deps.clock(request).now()
+    if limiter.blocked(address, now):
+        return _form(request, errors={"username": TOO_MANY}, username=username, next_path=next, status=429)
+    token, locked, role = await run_in_threadpool(_authenticate, request, username, password)
+    if locked is not None:
+        until = locked.astimezone(LONDON).strftime("%H:%M")
+        message = f"Too many wrong attempts: sign-in for this username is locked until {until}. Try again then"
+        return _form(request, errors={"username": message}, username=username, next_path=next, status=429)
     if token is None:
+        limiter.failed(address, now)
         return _form(
             request,
             errors={"username": "The username or password is not right"},
@@ -104,7 +122,7 @@ async def sign_in(
             next_path=next,
             status=401,
         )
-    page = RedirectResponse(auth.safe_next(next), status_code=303)
+    page = RedirectResponse(auth.landing(next, role), status_code=303)
     page.set_cookie(
         auth.SESSION_COOKIE,
         token,
@@ -117,22 +135,35 @@ async def sign_in(
     return page
 
 
-def _authenticate(request: Request, username: str, password: str) -> str | None:
-    """A new session's token, or None. Both outcomes are audited (the security work adds lockout here)."""
+def _authenticate(request: Request, username: str, password: str) -> tuple[str | None, datetime | None, Role | None]:
+    """A new session's token (or None), when a lockout ends if the username is locked, and the role signed in as.
+    Every outcome is audited: ``sign_in``, ``sign_in_failed``, ``account_locked`` (the attempt that locks),
+    ``sign_in_locked``."""
     with db_unit_of_work(deps.engine(request)) as session:
         ctx = Context(session, replace(SYSTEM_ACTOR, purpose="sign-in"), deps.clock(request))
         previous = request.cookies.get(auth.SESSION_COOKIE)
         if previous:
             accounts.end_session(ctx, previous, key=auth.key(request))
+        detail = auth.failed_sign_in_detail(username)
+        locked = auth.locked_until(ctx, username)
+        if locked is not None:  # the password is not even checked while locked
+            audit.record(ctx, action="sign_in_locked", entity="accounts", detail=detail)
+            return None, locked, None
         account = accounts.authenticate(ctx, username, password)
         if account is None:
-            audit.record(ctx, action="sign_in_failed", entity="accounts", detail=f"username {username.strip()[:100]!r}")
-            return None
+            audit.record(ctx, action="sign_in_failed", entity="accounts", detail=detail)
+            session.flush()
+            locked = auth.locked_until(ctx, username)
+            if locked is not None:
+                audit.record(
+                    ctx, action="account_locked", entity="accounts", detail=f"{detail} until {locked.isoformat()}"
+                )
+            return None, locked, None
         staff = org.get_staff(ctx, account.staff_id)
         started = accounts.start_session(ctx, account, key=auth.key(request), lifetime=auth.lifetime(request))
         actor = Actor(name=staff.name, role=Role(staff.role), staff_id=staff.id, purpose="sign-in")
         audit.record(ctx.as_actor(actor), action="sign_in", entity="accounts", entity_id=account.id)
-        return started.token
+        return started.token, None, actor.role
 
 
 @router.post("/sign-out")
