@@ -58,8 +58,20 @@ def normalise_username(username: str) -> str:
     return username.strip().lower()
 
 
-def create(ctx: Context, *, staff_id: str, username: str, password: str) -> Account:
-    """An account for a member of staff (one each). Every problem is reported at once; nothing is written."""
+def create(
+    ctx: Context,
+    *,
+    staff_id: str,
+    username: str,
+    password: str,
+    organisation: str | None = None,
+    carer_patient_id: str | None = None,
+    carer_fact_id: str | None = None,
+) -> Account:
+    """An account for a member of staff (one each). Every problem is reported at once; nothing is written.
+
+    ``organisation`` and the carer link are for partners and families (``record.channels.create_account`` checks
+    them against the role)."""
     name = normalise_username(username)
     problems = check_password(password)
     if not USERNAME.match(name):
@@ -80,6 +92,9 @@ def create(ctx: Context, *, staff_id: str, username: str, password: str) -> Acco
         password_hash=hash_password(password),
         created_at=now,
         password_changed_at=now,
+        organisation=organisation,
+        carer_patient_id=carer_patient_id,
+        carer_fact_id=carer_fact_id,
     )
     ctx.session.add(account)
     return account

@@ -74,6 +74,7 @@ ACTIONS: dict[str, ActionSpec] = {
     "task.snooze": ActionSpec("snooze a task", Scope.PERSON, CLINICAL),
     "task.dismiss": ActionSpec("dismiss a task", Scope.PERSON, CLINICAL),
     "family_concern.respond": ActionSpec("respond to a family concern", Scope.PERSON, CLINICAL),
+    "discharge.request": ActionSpec("ask the discharge gates and discharge a person", Scope.PERSON, CLINICAL),
     "discharge.override": ActionSpec("override a discharge gate", Scope.PERSON, SENIORS),
     "break_glass.open": ActionSpec("break the glass to a record", Scope.SERVICE, CLINICAL),
     "break_glass.review": ActionSpec("review break-glass access", Scope.SERVICE, frozenset({Role.SAFETY_LEAD})),

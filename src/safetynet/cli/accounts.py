@@ -4,6 +4,7 @@ never given on the command line (where other users and shell history could see i
 from __future__ import annotations
 
 import secrets
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -15,11 +16,22 @@ from safetynet.audit import service as audit
 from safetynet.cli.common import err, out, unit_of_work
 from safetynet.core.context import Context, Role
 from safetynet.core.errors import NotFound, Problem, ValidationFailed
+from safetynet.record import channels
 from safetynet.record.org import service as org
 from safetynet.record.org.models import Staff
+from safetynet.record.org.schemas import StaffIn
 from safetynet.tasks.models import Task
 
 accounts_app = typer.Typer(help="Sign-in accounts for the web app: one per member of staff.", no_args_is_help=True)
+
+
+class PartnerRole(StrEnum):
+    """The roles of people outside the trust who sign in to their own channel."""
+
+    GP_PARTNER = "gp_partner"
+    POLICE_LIAISON = "police_liaison"
+    FAMILY_MEMBER = "family_member"
+
 
 DEMO_ROLES = (Role.KEY_WORKER, Role.CONSULTANT, Role.TEAM_MANAGER, Role.SAFETY_LEAD, Role.ADMINISTRATOR)
 
@@ -41,14 +53,46 @@ def add(
     password_file: Annotated[
         Path | None, typer.Option("--password-file", help="Read the password from this file instead of a prompt.")
     ] = None,
+    partner: Annotated[
+        PartnerRole | None,
+        typer.Option(
+            "--partner",
+            help="A partner or family member outside the trust: adds them to the directory with this role (no team).",
+        ),
+    ] = None,
+    organisation: Annotated[
+        str | None,
+        typer.Option("--organisation", help="A GP practice's ODS code, or a police liaison officer's force."),
+    ] = None,
+    cares_for: Annotated[
+        str | None, typer.Option("--cares-for", help="A family member: the NHS number of the person they care for.")
+    ] = None,
+    carer: Annotated[
+        str | None,
+        typer.Option("--carer", help="A family member: their name as a registered carer (default: STAFF_NAME)."),
+    ] = None,
 ) -> None:
-    """Create an account for a member of staff; the password is asked for (or read from --password-file)."""
+    """Create an account for a member of staff, or (with --partner) for a GP practice user, a police liaison officer
+    or a registered carer; the password is asked for (or read from --password-file)."""
     password = _password(password_file)
     with unit_of_work("account administration") as ctx:
         staff = org.find_staff(ctx, staff_name)
+        if partner is not None and staff is not None and staff.role != partner.value:
+            raise ValidationFailed([Problem("partner", f"{staff.name} is already in the directory as {staff.role}")])
+        if partner is not None and staff is None:
+            staff = org.create_staff(ctx, StaffIn(name=staff_name.strip(), role=Role(partner.value)))
+            ctx.session.flush([staff])
         if staff is None:
             raise NotFound(f"no member of staff called {staff_name!r}")
-        account = accounts.create(ctx, staff_id=staff.id, username=username, password=password)
+        account = channels.create_account(
+            ctx,
+            staff=staff,
+            username=username,
+            password=password,
+            organisation=organisation,
+            cares_for=cares_for,
+            carer_name=carer,
+        )
         audit.record(ctx, action="account_create", entity="accounts", entity_id=account.id, detail=account.username)
         out.print(f"Account {account.username!r} created for {staff.name} ({staff.role.replace('_', ' ')}).")
 

@@ -3,7 +3,8 @@ with their audit events.
 
 ``access`` sits below the record and the audit, so it cannot read episodes or write audit events; this module does
 both around it: ``load`` (the teams with the person on their caseload, the actor's teams, a key worker allocation,
-a live break-glass grant), ``check`` (decide, for a person, with those relationships), ``break_glass`` and ``share``
+a live break-glass grant, a partner's practice registration, a family member's carer registration and consent),
+``check`` (decide, for a person, with those relationships), ``break_glass`` and ``share``
 (the access service, plus the audit event), and ``review_queue`` (each unreviewed grant with what was read under it).
 """
 
@@ -22,13 +23,22 @@ from safetynet.audit import service as audit
 from safetynet.audit.models import AuditEvent
 from safetynet.core.context import Actor, Context
 from safetynet.core.facts import known_at
+from safetynet.record.carers.models import Carer
 from safetynet.record.episodes.models import Episode, EpisodeStatus, KeyWorkerAllocation
 from safetynet.record.org.models import Staff
 from safetynet.record.patients.models import PatientDetails
 
 
-def load(ctx: Context, actor: Actor, patient_id: str, *, organisation: str | None = None) -> Relationships:
-    """The actor's relationships to this person now. ``organisation`` is a partner's (from their account)."""
+def load(
+    ctx: Context,
+    actor: Actor,
+    patient_id: str,
+    *,
+    organisation: str | None = None,
+    carer_fact_id: str | None = None,
+) -> Relationships:
+    """The actor's relationships to this person now. ``organisation`` is a partner's and ``carer_fact_id`` a family
+    member's registered carer record (both from their account)."""
     now = ctx.clock.now()
     staff = ctx.session.get(Staff, actor.staff_id) if actor.staff_id else None
     actor_teams = frozenset({staff.team_id}) if staff is not None and staff.team_id and staff.active else frozenset()
@@ -57,6 +67,13 @@ def load(ctx: Context, actor: Actor, patient_id: str, *, organisation: str | Non
     if organisation:
         details = ctx.session.scalars(known_at(PatientDetails).where(PatientDetails.patient_id == patient_id)).first()
         registered_gp = details is not None and details.gp_practice == organisation
+    registered_carer = carer_consent = False
+    if carer_fact_id:
+        carer = ctx.session.scalars(
+            known_at(Carer).where(Carer.fact_id == carer_fact_id, Carer.patient_id == patient_id)
+        ).first()
+        registered_carer = carer is not None and not carer.entered_in_error
+        carer_consent = registered_carer and carer is not None and carer.consent_to_share
     return Relationships(
         actor_teams=actor_teams,
         caseload_teams=caseload,
@@ -64,12 +81,21 @@ def load(ctx: Context, actor: Actor, patient_id: str, *, organisation: str | Non
         break_glass_grant=grant.id if grant else None,
         organisation=organisation,
         registered_gp=registered_gp,
+        registered_carer=registered_carer,
+        carer_consent=carer_consent,
     )
 
 
-def check(ctx: Context, action: str, patient_id: str, *, organisation: str | None = None) -> Decision:
+def check(
+    ctx: Context,
+    action: str,
+    patient_id: str,
+    *,
+    organisation: str | None = None,
+    carer_fact_id: str | None = None,
+) -> Decision:
     """``decide`` for the acting user and one person, with their relationships read from the record."""
-    relationships = load(ctx, ctx.actor, patient_id, organisation=organisation)
+    relationships = load(ctx, ctx.actor, patient_id, organisation=organisation, carer_fact_id=carer_fact_id)
     return decide(ctx.actor, action, Resource.person(patient_id), relationships)
 
 

@@ -15,6 +15,7 @@ class Channel(StrEnum):
     EMAIL = "email"
     IN_PERSON = "in_person"
     LETTER = "letter"
+    ONLINE = "online"  # the family channel: a registered carer signed in to Safetynet
 
 
 class Carer(ClinicalFact):

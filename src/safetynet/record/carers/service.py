@@ -17,9 +17,15 @@ def register_carer(ctx: Context, patient_id: str, data: CarerIn) -> Carer:
     return record(ctx, Carer, patient_id, data)
 
 
-def record_concern(ctx: Context, patient_id: str, data: FamilyConcernIn) -> FamilyConcern:
-    carer = next((c for c in carers(ctx, patient_id) if c.name.lower() == data.raised_by.strip().lower()), None)
-    return record(ctx, FamilyConcern, patient_id, data, carer_fact_id=carer.fact_id if carer else None)
+def record_concern(
+    ctx: Context, patient_id: str, data: FamilyConcernIn, *, carer_fact_id: str | None = None
+) -> FamilyConcern:
+    """A concern from a family member; linked to their carer record (``carer_fact_id`` when the caller knows it, as
+    the family channel does, otherwise the registered carer of the same name)."""
+    if carer_fact_id is None:
+        carer = next((c for c in carers(ctx, patient_id) if c.name.lower() == data.raised_by.strip().lower()), None)
+        carer_fact_id = carer.fact_id if carer else None
+    return record(ctx, FamilyConcern, patient_id, data, carer_fact_id=carer_fact_id)
 
 
 def respond_to_concern(ctx: Context, patient_id: str, data: FamilyConcernResponseIn) -> FamilyConcernResponse:
