@@ -12,8 +12,8 @@ from sqlalchemy import select
 from safetynet.core.context import Actor, Context, Role
 from safetynet.record.org.models import Staff
 from safetynet.rules import engine
-from safetynet.rules.facts import History, PersonFacts, load_histories
-from safetynet.rules.model import Finding, Mode
+from safetynet.rules.facts import Directory, History, PersonFacts, load_histories, load_span, trust_people
+from safetynet.rules.model import Finding, Mode, Parameters
 from safetynet.rules.registry import RULES, WATCH_RULES
 from safetynet.tasks import service
 from safetynet.tasks.models import OperationalAlert, Task, TaskStatus
@@ -28,10 +28,21 @@ class Reconciled:
     failures: list[engine.RuleFailure] = field(default_factory=list)
 
 
-def reconcile(ctx: Context, history: History, at: datetime | None = None) -> Reconciled:
-    """Bring one person's tasks in line with the findings open as known at ``at`` (now if None)."""
+Settings = dict[str, tuple[Mode, Parameters]]
+
+
+def reconcile(
+    ctx: Context,
+    history: History,
+    at: datetime | None = None,
+    *,
+    settings: Settings | None = None,
+    live_tasks: list[Task] | None = None,
+) -> Reconciled:
+    """Bring one person's tasks in line with the findings open as known at ``at`` (now if None). A caller going
+    through many people passes the rule ``settings`` and each person's ``live_tasks``, read once for all of them."""
     at = at or ctx.clock.now()
-    settings = service.rule_settings(ctx)
+    settings = settings if settings is not None else service.rule_settings(ctx)
     rules = [r for r in WATCH_RULES if settings[r.id][0] is not Mode.OFF]
     facts = history.as_known_at(at)
     evaluation = engine.evaluate(facts, rules, {rule_id: params for rule_id, (_, params) in settings.items()})
@@ -42,7 +53,8 @@ def reconcile(ctx: Context, history: History, at: datetime | None = None) -> Rec
         )
     failed = {f.rule_id for f in evaluation.failures}
     active = {r.id for r in rules}
-    live = {(t.rule_id, t.finding_key): t for t in service.live_tasks(ctx, history.patient_id)}
+    tasks = live_tasks if live_tasks is not None else service.live_tasks(ctx, history.patient_id)
+    live = {(t.rule_id, t.finding_key): t for t in tasks}
     for finding in evaluation.findings:
         if (finding.rule_id, finding.key) not in live:
             monitor = settings[finding.rule_id][0] is Mode.MONITOR
@@ -69,6 +81,34 @@ def reconcile_people(ctx: Context, patient_ids: list[str], at: datetime | None =
         total.opened += one.opened
         total.closed += one.closed
         total.failures += one.failures
+    return total
+
+
+def reconcile_trust(ctx: Context, at: datetime | None = None, *, chunk: int = 2000) -> Reconciled:
+    """Batch evaluation with its side effects: every person known at ``at`` (now if None), reconciled as the
+    incremental safety net would have done. Read like ``rules.replay.batch``, a slice of people at a time (one range
+    of patient ids per query, with their live tasks), which bounds memory. Idempotent: run again, it changes
+    nothing. For records written in bulk (``safetynet synth``), which raise no tasks of their own."""
+    ctx = ctx.as_actor(SAFETY_NET)
+    at = at or ctx.clock.now()
+    settings = service.rule_settings(ctx)
+    directory = Directory.load(ctx.session)
+    people = trust_people(ctx.session, at)
+    total = Reconciled()
+    for offset in range(0, len(people), chunk):
+        part = people[offset : offset + chunk]
+        live: dict[str, list[Task]] = {}
+        for task in ctx.session.scalars(
+            select(Task)
+            .where(Task.patient_id.between(part[0][0], part[-1][0]), Task.closed_at.is_(None))
+            .order_by(Task.created_at)
+        ):
+            live.setdefault(task.patient_id, []).append(task)
+        for history in load_span(ctx.session, directory, part).values():
+            one = reconcile(ctx, history, at, settings=settings, live_tasks=live.get(history.patient_id, []))
+            total.opened += one.opened
+            total.closed += one.closed
+            total.failures += one.failures
     return total
 
 

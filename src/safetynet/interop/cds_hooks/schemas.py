@@ -25,8 +25,29 @@ class _Out(BaseModel):
         return self.model_dump(mode="json", exclude_none=True)
 
 
+def _refuse_nul(value: Any) -> None:
+    """NUL characters (U+0000) anywhere in a request, extensions included: no text in the record may hold one
+    (PostgreSQL refuses them), so such a request is malformed (400), never a failure further in."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("text must not contain NUL characters (U+0000)")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_nul(key)
+            _refuse_nul(item)
+    elif isinstance(value, list):
+        for item in value:
+            _refuse_nul(item)
+
+
 class _In(BaseModel):
     model_config = ConfigDict(extra="allow")  # newer hook versions and `extension` objects are allowed
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        _refuse_nul(data)
+        return data
 
 
 # --- shared ---------------------------------------------------------------------------------------------------
@@ -174,7 +195,7 @@ class Feedback(_In):
     outcome: Literal["accepted", "overridden"]
     acceptedSuggestions: list[AcceptedSuggestion] | None = None  # noqa: N815
     overrideReason: OverrideReason | None = None  # noqa: N815
-    outcomeTimestamp: str = Field(min_length=1)  # noqa: N815
+    outcomeTimestamp: str = Field(min_length=1, json_schema_extra={"format": "date-time"})  # noqa: N815
 
 
 class FeedbackRequest(_In):

@@ -6,8 +6,10 @@ the record system sent one; otherwise ``context.patientId``, read as an NHS numb
 Patient id (the id its FHIR API gives). Nobody matched means no cards, never an error.
 
 Findings come from the safety net itself: the person's tasks are first reconciled with the rules as known now
-(``tasks.runner.reconcile_people``: it opens what has become due and closes what has cleared, writing only when
+(``tasks.runner.reconcile``: it opens what has become due and closes what has cleared, writing only when
 something changed), then each live task someone is asked to act on becomes a card whose uuid is the task's id.
+patient-view runs the rules on every call but reads the person's facts again only when something about them was
+recorded since it last did (``histories``): that is what keeps it fast.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from safetynet.audit.models import AuditEvent
 from safetynet.core.context import Context
 from safetynet.core.errors import NotFound, ValidationFailed
 from safetynet.interop.cds_hooks import cards
+from safetynet.interop.cds_hooks.histories import HISTORIES
 from safetynet.interop.cds_hooks.schemas import (
     CdsResponse,
     Discovery,
@@ -175,10 +178,18 @@ def patient_view(
         )
         return CdsResponse(cards=[])
     now = ctx.clock.now()
-    reconciled = runner.reconcile_people(ctx, [patient.id])
-    live = sorted(
-        (t for t in tasks.live_tasks(ctx, patient.id) if cards.shown(t, now)), key=lambda t: cards.urgency(t, now)
+    # The rules as known now over the person's history (kept while nothing about them is recorded: see histories);
+    # their tasks are written to only where the findings differ from them.
+    live = tasks.live_tasks(ctx, patient.id)
+    reconciled = runner.reconcile(
+        ctx.as_actor(runner.SAFETY_NET),
+        HISTORIES.history(ctx, patient.id),
+        now,
+        settings=HISTORIES.settings(ctx),
+        live_tasks=live,
     )
+    current = [t for t in live if t.closed_at is None] + reconciled.opened
+    live = sorted((t for t in current if cards.shown(t, now)), key=lambda t: cards.urgency(t, now))
     made = [cards.task_card(t, now, urls, patient.nhs_number) for t in live]
     if reconciled.failures:
         made.insert(0, cards.failure_card(reconciled.failures, urls, patient.nhs_number))
@@ -256,8 +267,11 @@ def encounter_discharge(
 
 
 def _moment(value: str) -> datetime:
+    text = value.strip()
+    if text[-1:] in ("Z", "z"):  # RFC 3339 allows either case for UTC
+        text = text[:-1] + "+00:00"
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return datetime.fromisoformat(text)
     except ValueError:
         raise BadRequest(f"malformed feedback: outcomeTimestamp {value!r} is not an ISO timestamp") from None
 
