@@ -419,6 +419,30 @@ def tasks_escalate() -> None:
     out.print(f"Escalated {len(done)} task(s).")
 
 
+@tasks_app.command("reconcile")
+def tasks_reconcile(
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Reconcile with the findings as known at this moment (default: now).")
+    ] = None,
+) -> None:
+    """Run the safety net over the whole trust: open tasks for findings, close those whose findings cleared.
+
+    For records written in bulk (``safetynet synth``), which raise no tasks themselves. Idempotent: a second run
+    changes nothing."""
+    from safetynet.tasks.runner import reconcile_trust
+
+    with _unit_of_work("safety net evaluation") as ctx:
+        at = _moment(as_of) or ctx.clock.now()
+        done = reconcile_trust(ctx, at)
+    out.print(
+        f"Safety net as known at {at.astimezone(LONDON):%Y-%m-%d %H:%M}: {len(done.opened)} task(s) opened, "
+        f"{len(done.closed)} closed" + (f", [red]{len(done.failures)} rule failure(s)[/red]" if done.failures else ""),
+        highlight=False,
+    )
+    if done.failures:
+        raise typer.Exit(1)
+
+
 def _task_id(ctx: Context, prefix: str) -> str:
     from sqlalchemy import select
 

@@ -10,11 +10,19 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from safetynet.core.db import make_engine
-from safetynet.web import auth
+from safetynet.web import auth, oidc, security
 from safetynet.web.cds_hooks import router as cds_hooks_router
 from safetynet.web.fhir import router as fhir_router
+from safetynet.web.pages import access as access_page
+from safetynet.web.pages import board as board_page
+from safetynet.web.pages import chronology as chronology_page
+from safetynet.web.pages import discharge as discharge_page
+from safetynet.web.pages import family as family_page
 from safetynet.web.pages import my_work, people, sign_in, tasks
+from safetynet.web.pages import partners as partners_page
+from safetynet.web.pages import recording as recording_page
 from safetynet.web.pages import review as review_page
+from safetynet.web.pages import trust_safety as trust_safety_page
 from safetynet.web.settings import WebSettings
 
 STATIC = Path(__file__).parent / "static"
@@ -26,10 +34,19 @@ def routers() -> list[APIRouter]:
         cds_hooks_router,
         fhir_router,
         sign_in.router,
+        oidc.router,
         my_work.router,
         people.router,
         tasks.router,
+        access_page.router,
         review_page.router,
+        chronology_page.router,
+        discharge_page.router,
+        partners_page.router,
+        family_page.router,
+        board_page.router,
+        trust_safety_page.router,
+        recording_page.router,
     ]
 
 
@@ -56,6 +73,7 @@ def create_app(settings: WebSettings | None = None, api_clients: tuple[tuple[str
     # The NHS.UK template asks for /assets/images/favicon.* : serve the package's assets there.
     app.mount("/assets", StaticFiles(directory=STATIC / "nhsuk" / "assets"), name="assets")
     auth.install(app)  # sign-in redirects, 401, 403 and 404 pages for every router
+    security.install(app)  # security headers on every response; the 500 page
     for router in routers():
         app.include_router(router)
     return app
