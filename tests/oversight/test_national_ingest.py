@@ -172,3 +172,11 @@ def test_the_commands_ingest_refuse_and_report_indicators(tmp_path: Path) -> Non
     } in rows
     bad = runner.invoke(app, ["national", "indicators", "--period", "2024-3", "--db", str(db)])
     assert bad.exit_code == 2
+
+
+def test_two_providers_extracts_for_the_same_period_both_load(tmp_path: Path) -> None:
+    db = tmp_path / "national.duckdb"
+    national.ingest(_extract(tmp_path / "x", provider="RXX"), db, NOW)
+    national.ingest(_extract(tmp_path / "y", provider="RYY"), db, NOW)
+    assert national.loaded(db) == [("RXX", "2024-03"), ("RYY", "2024-03")]
+    assert _counts(db)["contacts"] == 4

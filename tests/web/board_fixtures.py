@@ -3,14 +3,10 @@ through TestClient, and the app under uvicorn for the browser (the shared ``brow
 
 from __future__ import annotations
 
-import re
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -19,7 +15,7 @@ from safetynet.web.settings import WebSettings
 from tests.conftest import Databases
 from tests.web import board_world
 from tests.web.board_world import PASSWORD, BoardWorld
-from tests.web.conftest import _free_port, _Server, csrf_from
+from tests.web.conftest import browser_page, csrf_from, serving
 
 
 @pytest.fixture(scope="session")
@@ -67,26 +63,11 @@ def signed_in(client: TestClient, username: str) -> TestClient:
 
 @pytest.fixture(scope="session")
 def board_live_url(board_app: FastAPI) -> Iterator[str]:
-    port = _free_port()
-    config = uvicorn.Config(board_app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    server = _Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(board_app) as url:
+        yield url
 
 
 @pytest.fixture
 def board_page(browser: Any, board_live_url: str, board: BoardWorld) -> Iterator[Any]:
-    # axe-core is injected as an inline script, which the pages' Content-Security-Policy rightly refuses.
-    context = browser.new_context(base_url=board_live_url, bypass_csp=True)
-    context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda route: route.abort())
-    made = context.new_page()
-    made.set_default_timeout(10_000)
-    yield made
-    context.close()
+    with browser_page(browser, board_live_url) as made:
+        yield made

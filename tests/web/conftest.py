@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -96,9 +97,9 @@ class _Server(uvicorn.Server):
         pass
 
 
-@pytest.fixture(scope="session")
-def live_url(app: FastAPI) -> Iterator[str]:
-    """The real app under uvicorn on a free loopback port, in a background thread."""
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """An app under uvicorn on a free loopback port, in a background thread, for as long as the block runs."""
     port = _free_port()
     server = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -107,9 +108,18 @@ def live_url(app: FastAPI) -> Iterator[str]:
     while not server.started:
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_url(app: FastAPI) -> Iterator[str]:
+    """The real app under uvicorn on a free loopback port, in a background thread."""
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -122,15 +132,25 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
-@pytest.fixture
-def page(browser: Any, live_url: str, clock_reset: None) -> Iterator[Any]:
-    # bypass_csp: the axe-core check injects its script inline, which the pages' CSP refuses (test_headers.py
-    # checks the CSP in a context without it).
-    context = browser.new_context(base_url=live_url, bypass_csp=True)
-    # Only loopback: the NHS.UK stylesheet asks https://assets.nhs.uk for its fonts, which cannot be reached here
-    # (and a test must not wait on the internet); the pages fall back to the system font.
+@contextmanager
+def browser_page(browser: Any, base_url: str) -> Iterator[Any]:
+    """A fresh browser context and page on ``base_url``.
+
+    bypass_csp: the axe-core check injects its script inline, which the pages' CSP refuses (test_headers.py checks
+    the CSP in a context without it). Only loopback: the NHS.UK stylesheet asks https://assets.nhs.uk for its fonts,
+    which cannot be reached here (and a test must not wait on the internet); the pages fall back to the system font.
+    """
+    context = browser.new_context(base_url=base_url, bypass_csp=True)
     context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda route: route.abort())
     made = context.new_page()
     made.set_default_timeout(10_000)
-    yield made
-    context.close()
+    try:
+        yield made
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser: Any, live_url: str, clock_reset: None) -> Iterator[Any]:
+    with browser_page(browser, live_url) as made:
+        yield made

@@ -55,3 +55,23 @@ def spc_command(
     out.print(charts.spc_description(trend.chart, trend.title, trend.suffix))
     if trend.without_value:
         out.print(f"No value (no denominator) in {', '.join(trend.without_value)}: left out, not drawn as zero.")
+
+
+@indicators_app.command("refresh")
+def refresh_command(
+    months: Annotated[
+        int, typer.Option("--months", min=2, max=120, help="How many complete months, up to last month.")
+    ] = 24,
+) -> None:
+    """Compute every indicator for every team and month into the database, for the trust indicators dashboard
+    (/trust/indicators). The app's scheduler does this nightly; run it after loading or correcting a lot of data."""
+    from safetynet.cli.common import unit_of_work
+    from safetynet.core.db import database_url
+    from safetynet.oversight import figures
+
+    with unit_of_work("clinical governance: indicator figures") as ctx:
+        computed = figures.refresh(ctx, database_url(), months)
+    out.print(
+        f"{computed.figures:,} figures for {computed.first_month} to {computed.last_month} "
+        f"in {computed.seconds:.1f} s (run {computed.id})."
+    )

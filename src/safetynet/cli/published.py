@@ -69,11 +69,11 @@ def funnel_command(
 ) -> None:
     """A funnel plot of a published proportion across providers for one period, naming those outside the limits."""
     from safetynet.oversight import charts
-    from safetynet.oversight.published import PublishedError, proportion
+    from safetynet.oversight.published import PublishedError, funnel_report, proportion
 
     try:
         data = proportion(_database(db), measure, period, breakdown.value)
-        report = build_report(data, adjust=adjust)
+        report = funnel_report(data, adjust=adjust)
     except (PublishedError, ValueError) as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
@@ -99,73 +99,6 @@ def funnel_command(
         writer.writerows(public["units"])
     else:
         _print_text(public)
-
-
-def build_report(data: Any, *, adjust: bool = True) -> dict[str, Any]:
-    """The funnel of a published proportion with disclosure control applied to what is shown: every organisation
-    with both figures published by NHS England is in the funnel's pooled figure and overdispersion; those with a
-    count of 1 to 7 (under our rule) are not shown one by one, nor named."""
-    from dataclasses import replace
-
-    from safetynet.oversight.disclosure import is_small, publish_count, publish_rate
-    from safetynet.oversight.funnel import Flag, Unit, funnel
-
-    placed = [o for o in data.organisations if o.numerator is not None and o.denominator]
-    missing = [o for o in data.organisations if o not in placed]
-    if len(placed) < 3:
-        raise ValueError(f"only {len(placed)} organisations have both figures published: too few for a funnel")
-    result = funnel([Unit(o.code, o.numerator, o.denominator, o.name) for o in placed], adjust=adjust)
-    hidden = {o.code for o in placed if is_small(o.numerator) or is_small(o.denominator)}
-    shown = replace(result, points=tuple(p for p in result.points if p.name not in hidden))
-    units = [
-        {
-            "code": p.name,
-            "name": p.unit.label,
-            "numerator": publish_count(p.unit.numerator),
-            "denominator": publish_count(p.unit.denominator),
-            "percent": publish_rate(p.unit.numerator, p.unit.denominator),
-            "lower_998": round(100 * p.limits.lower998, 1),
-            "lower_95": round(100 * p.limits.lower95, 1),
-            "upper_95": round(100 * p.limits.upper95, 1),
-            "upper_998": round(100 * p.limits.upper998, 1),
-            "position": p.flag.value,
-        }
-        for p in sorted(shown.points, key=lambda q: q.name)
-    ]
-
-    def named(flags: set[Flag]) -> list[dict[str, str]]:
-        return [
-            {"code": p.name, "name": p.unit.label, "position": p.flag.value} for p in shown.points if p.flag in flags
-        ]
-
-    england = data.england
-    return {
-        "measure": data.measure,
-        "measure_name": data.measure_name,
-        "numerator": data.numerator_measure,
-        "denominator": data.denominator_measure,
-        "period": data.period,
-        "period_start": data.period_start.isoformat(),
-        "period_end": data.period_end.isoformat(),
-        "breakdown": data.breakdown,
-        "england_percent": (
-            publish_rate(england.numerator, england.denominator, national=True, decimals=2)
-            if england and england.numerator is not None and england.denominator
-            else None
-        ),
-        "pooled_percent": round(100 * result.target, 2),
-        "phi": round(result.phi, 4),
-        "tau2": round(result.tau2, 6),
-        "overdispersion_adjusted": result.adjusted,
-        "organisations": len(data.organisations),
-        "in_funnel": len(result.points),
-        "not_published_by_nhs_england": len(missing),
-        "withheld_small_numbers": len(hidden),
-        "outside_998": named({Flag.HIGH_998, Flag.LOW_998}),
-        "outside_95": named({Flag.HIGH_95, Flag.LOW_95}),
-        "units": units,
-        "_shown": shown,
-    }
 
 
 def _adjustment(adjusted: bool) -> str:

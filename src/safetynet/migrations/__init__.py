@@ -19,6 +19,7 @@ def metadata() -> MetaData:
     from safetynet.access import grants as access_grants  # noqa: F401
     from safetynet.access import models as access_models  # noqa: F401
     from safetynet.interop.fhir import models as fhir_models  # noqa: F401
+    from safetynet.oversight import models as oversight_models  # noqa: F401
     from safetynet.record import registry  # noqa: F401
     from safetynet.tasks import models  # noqa: F401
 

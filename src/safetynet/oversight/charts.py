@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from safetynet.oversight.funnel import Flag, Funnel, curve
-from safetynet.oversight.spc import ASSURANCE_TEXT, VARIATION_TEXT, PointType, SpcResult
+from safetynet.oversight.spc import ASSURANCE_TEXT, VARIATION_TEXT, PointType, SpcPoint, SpcResult
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -55,7 +55,7 @@ class ChartTable:
         )
 
 
-def _number(value: float, percent: bool = False) -> str:
+def number(value: float, percent: bool = False) -> str:
     if percent:
         return f"{100 * value:.1f}%"
     if abs(value) >= 100 or float(value).is_integer():
@@ -81,20 +81,17 @@ def spc_description(result: SpcResult, title: str, unit: str = "") -> str:
     special = [p for p in result.points if p.special_cause]
     parts = [
         f"{title}: {len(result.points)} points from {result.points[0].label} to {result.points[-1].label}.",
-        f"Mean {_number(last.mean)}{unit}, process limits {_number(last.lower_limit)}{unit} to "
-        f"{_number(last.upper_limit)}{unit}"
+        f"Mean {number(last.mean)}{unit}, process limits {number(last.lower_limit)}{unit} to "
+        f"{number(last.upper_limit)}{unit}"
         + (f" (from point {result.points[last.start].label})." if last.start else "."),
         f"Variation: {VARIATION_TEXT[result.variation]}.",
     ]
     if result.assurance is not None:
-        parts.append(f"Assurance: {ASSURANCE_TEXT[result.assurance]} ({_number(result.options.target or 0)}{unit}).")
+        parts.append(f"Assurance: {ASSURANCE_TEXT[result.assurance]} ({number(result.options.target or 0)}{unit}).")
     if special:
         parts.append(
             f"{len(special)} special-cause point(s): "
-            + ", ".join(
-                f"{p.label} ({p.point_type.value.removeprefix('special_cause_').replace('_', ' ')})"
-                for p in special[:8]
-            )
+            + ", ".join(f"{p.label} ({point_words(p)})" for p in special[:8])
             + ("..." if len(special) > 8 else "")
             + "."
         )
@@ -102,15 +99,20 @@ def spc_description(result: SpcResult, title: str, unit: str = "") -> str:
     return " ".join(parts)
 
 
+def point_words(point: SpcPoint) -> str:
+    """What a special-cause point shows, in words: "improvement", "concern", "neutral high"."""
+    return point.point_type.value.removeprefix("special_cause_").replace("_", " ")
+
+
 def spc_table(result: SpcResult, title: str) -> ChartTable:
     rows = tuple(
         (
             p.label,
-            _number(p.value),
-            _number(p.mean),
-            _number(p.lower_limit),
-            _number(p.upper_limit),
-            "common cause" if p.rule is None else p.point_type.value.removeprefix("special_cause_").replace("_", " "),
+            number(p.value),
+            number(p.mean),
+            number(p.lower_limit),
+            number(p.upper_limit),
+            "common cause" if p.rule is None else point_words(p),
             "" if p.rule is None else p.rule.value.replace("_", " "),
         )
         for p in result.points
@@ -150,11 +152,11 @@ def spc_svg(result: SpcResult, *, title: str, unit: str = "", id_prefix: str = "
         out.append(_line(x0, y(g.lower_limit), x1, y(g.lower_limit), INK, 1, "6 4", "lower process limit"))
     if result.options.target is not None:
         t = result.options.target
-        out.append(_line(x(0), y(t), x(n - 1), y(t), TARGET, 1.5, "2 3", f"target {_number(t)}{unit}"))
+        out.append(_line(x(0), y(t), x(n - 1), y(t), TARGET, 1.5, "2 3", f"target {number(t)}{unit}"))
     path = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
     out.append(f'<polyline points="{path}" fill="none" stroke="{COLOURS[PointType.COMMON_CAUSE]}" stroke-width="1.5"/>')
     for i, p in enumerate(result.points):
-        label = f"{p.label}: {_number(p.value)}{unit}, " + (
+        label = f"{p.label}: {number(p.value)}{unit}, " + (
             "common cause"
             if p.rule is None
             else f"{p.point_type.value.replace('_', ' ')} ({p.rule.value.replace('_', ' ')})"
@@ -190,7 +192,7 @@ def funnel_description(result: Funnel, title: str, percent: bool = True) -> str:
     low = [p.name for p in result.points if p.flag is Flag.LOW_998]
     parts = [
         f"{title}: {len(result.points)} units plotted against their denominators; overall "
-        f"{_number(result.target, percent)}.",
+        f"{number(result.target, percent)}.",
         "Limits at 95% and 99.8% around the overall figure"
         + (
             f", widened for overdispersion (phi {result.phi:.2f}, tau squared {result.tau2:.5f})."
@@ -206,11 +208,11 @@ def funnel_table(result: Funnel, title: str, percent: bool = True) -> ChartTable
     rows = tuple(
         (
             p.unit.label or p.name,
-            _number(p.unit.numerator),
-            _number(p.unit.denominator),
-            _number(p.proportion, percent),
-            f"{_number(p.limits.lower95, percent)} to {_number(p.limits.upper95, percent)}",
-            f"{_number(p.limits.lower998, percent)} to {_number(p.limits.upper998, percent)}",
+            number(p.unit.numerator),
+            number(p.unit.denominator),
+            number(p.proportion, percent),
+            f"{number(p.limits.lower95, percent)} to {number(p.limits.upper95, percent)}",
+            f"{number(p.limits.lower998, percent)} to {number(p.limits.upper998, percent)}",
             p.flag.value,
         )
         for p in sorted(result.points, key=lambda q: q.proportion)
@@ -246,7 +248,7 @@ def funnel_svg(
         if x_low <= t <= x_high:
             out.append(
                 f'<text x="{x(t):.1f}" y="{HEIGHT - BOTTOM + 18}" font-size="11" text-anchor="middle" '
-                f'fill="{INK}">{_number(t)}</text>'
+                f'fill="{INK}">{number(t)}</text>'
             )
     out.append(
         f'<text x="{LEFT + plot_w / 2:.1f}" y="{HEIGHT - BOTTOM + 36}" font-size="12" text-anchor="middle" '
@@ -270,8 +272,8 @@ def funnel_svg(
         kind = PointType.CONCERN if outlier else PointType.COMMON_CAUSE
         side = 1 if p.flag is Flag.HIGH_998 else -1
         label = (
-            f"{p.unit.label or p.name}: {_number(p.unit.numerator)} of {_number(p.unit.denominator)} = "
-            f"{_number(p.proportion, percent)} ({p.flag.value})"
+            f"{p.unit.label or p.name}: {number(p.unit.numerator)} of {number(p.unit.denominator)} = "
+            f"{number(p.proportion, percent)} ({p.flag.value})"
         )
         out.append(_marker(x(p.unit.denominator), y(p.proportion), kind, side, label))
         if outlier:
@@ -307,7 +309,7 @@ def _y_axis(ticks: Sequence[float], y: object, unit: str, percent: bool = False)
         )
         out.append(
             f'<text x="{LEFT - 6}" y="{yy + 4:.1f}" font-size="11" text-anchor="end" fill="{INK}">'
-            f"{escape(_number(t, percent) + unit)}</text>"
+            f"{escape(number(t, percent) + unit)}</text>"
         )
     return out
 
@@ -394,7 +396,7 @@ def funnel_png(result: Funnel, path: Path, *, title: str, x_label: str = "denomi
     dens = [p.unit.denominator for p in result.points]
     xs, lims = curve(result, max(1.0, min(dens) * 0.8), max(dens) * 1.1, 200)
     scale = 100 if percent else 1
-    ax.axhline(result.target * scale, color=INK, linewidth=1.5, label=f"overall {_number(result.target, percent)}")
+    ax.axhline(result.target * scale, color=INK, linewidth=1.5, label=f"overall {number(result.target, percent)}")
     for name, colour, style, text in (
         ("lower95", LIMIT95, "--", "95% limits"),
         ("upper95", LIMIT95, "--", None),

@@ -263,18 +263,18 @@ def ingest(directory: Path, db: Path, now: datetime) -> IngestResult:
             for name in NATIONAL_TABLES:
                 file = str(directory / manifest["tables"][name]["file"])
                 columns = ", ".join(f'"{c.name}"' for c in schema.TABLES[name].columns)
-                con.execute(
-                    f'INSERT INTO "{name}" ({columns}, "period") SELECT {columns}, ? FROM read_parquet(?)',
-                    [period, file],
-                )
+                # The file's own rows, not the table's: other providers' extracts for this period are there too.
                 wrong = con.execute(
-                    f'SELECT count(*) FROM "{name}" WHERE period = ? AND provider IS DISTINCT FROM ?',
-                    [period, provider],
+                    "SELECT count(*) FROM read_parquet(?) WHERE provider IS DISTINCT FROM ?", [file, provider]
                 ).fetchone()
                 if wrong and wrong[0]:
                     raise NationalError(
                         f"{directory}: refused: {name} holds {wrong[0]} rows of another provider than {provider}."
                     )
+                con.execute(
+                    f'INSERT INTO "{name}" ({columns}, "period") SELECT {columns}, ? FROM read_parquet(?)',
+                    [period, file],
+                )
                 rows[name] = manifest["tables"][name]["rows"]
             con.execute(
                 "INSERT INTO extracts VALUES (?, ?, ?, ?, ?)",
@@ -344,6 +344,39 @@ def national_tables(con: Any, period: str) -> dict[str, Any]:
     first, last = schema.parse_period(period)
     tables["calendar"] = ibis.memtable(schema.calendar_arrow(first, last))
     return tables
+
+
+def provider_units(db: Path, period: str, indicator_id: str) -> list[Any]:
+    """Each provider's numerator and denominator of a proportion indicator in one period of the national
+    database, summed over its teams: the units of a funnel plot across providers (``funnel.Unit``, named by ODS
+    code). Providers with no denominator are left out (a funnel cannot place them)."""
+    import ibis
+    import pandas as pd
+
+    from safetynet.oversight.funnel import Unit
+    from safetynet.oversight.indicators import Unit as Measure
+    from safetynet.oversight.indicators import catalogue, run
+
+    indicators = catalogue()
+    if indicator_id not in indicators:
+        raise NationalError(f"No indicator {indicator_id!r}")
+    if indicators[indicator_id].unit is not Measure.PERCENT:
+        raise NationalError(f"{indicator_id} is not a proportion: a funnel plot needs a numerator out of a denominator")
+    _period(period)
+    if not db.exists():
+        raise NationalError(f"No national database at {db}: run `safetynet national ingest`.")
+    con = ibis.duckdb.connect(str(db), read_only=True)
+    try:
+        frame = run(national_tables(con, period), con, only=[indicator_id])
+    finally:
+        con.disconnect()
+    totals: dict[str, list[int]] = {}
+    for row in frame.to_dict("records"):
+        denominator = row["denominator"]
+        total = totals.setdefault(str(row["provider"]), [0, 0])
+        total[0] += int(row["numerator"])
+        total[1] += 0 if pd.isna(denominator) else int(denominator)
+    return [Unit(code, n, d, code) for code, (n, d) in sorted(totals.items()) if d > 0]
 
 
 def export_period(db: Path, period: str, out: Path) -> None:

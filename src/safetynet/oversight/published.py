@@ -20,6 +20,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from safetynet.oversight.disclosure import publish_rate
+from safetynet.oversight.funnel import Unit
+from safetynet.oversight.funnel_report import disclosed
+
 TABLE = "mhsds_published"
 COLUMNS = (
     "REPORTING_PERIOD_START",
@@ -267,3 +271,37 @@ def proportion(database: Path, measure: str, period: str, breakdown: str = "prov
         organisations=tuple(organisation(k) for k in sorted(values) if k[0] == label and label != "England"),
         england=organisation(("England", "England")) if ("England", "England") in values else None,
     )
+
+
+def funnel_report(data: Proportion, *, adjust: bool = True) -> dict[str, Any]:
+    """The funnel of a published proportion under disclosure control (``oversight.funnel_report``): every
+    organisation with both figures published by NHS England is in the funnel."""
+    placed = [
+        Unit(o.code, o.numerator, o.denominator, o.name)
+        for o in data.organisations
+        if o.numerator is not None and o.denominator
+    ]
+    missing = len(data.organisations) - len(placed)
+    if len(placed) < 3:
+        raise ValueError(f"only {len(placed)} organisations have both figures published: too few for a funnel")
+    shown, figures = disclosed(placed, adjust=adjust)
+    england = data.england
+    return {
+        "measure": data.measure,
+        "measure_name": data.measure_name,
+        "numerator": data.numerator_measure,
+        "denominator": data.denominator_measure,
+        "period": data.period,
+        "period_start": data.period_start.isoformat(),
+        "period_end": data.period_end.isoformat(),
+        "breakdown": data.breakdown,
+        "england_percent": (
+            publish_rate(england.numerator, england.denominator, national=True, decimals=2)
+            if england and england.numerator is not None and england.denominator
+            else None
+        ),
+        "organisations": len(data.organisations),
+        "not_published_by_nhs_england": missing,
+        **figures,
+        "_shown": shown,
+    }

@@ -10,8 +10,10 @@ denominator) are left out and named, never drawn as zero.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from safetynet.oversight import spc
 from safetynet.oversight.indicators import Direction, Indicator, Unit, catalogue, run, with_values
@@ -33,6 +35,7 @@ class Trend:
     values: list[float]
     without_value: list[str]  # months with no denominator
     chart: spc.SpcResult
+    team_name: str | None = None  # how people know the team, where the caller knows it
 
     @property
     def suffix(self) -> str:
@@ -41,7 +44,7 @@ class Trend:
 
     @property
     def title(self) -> str:
-        where = f"team {self.team}" if self.team else "the whole trust"
+        where = f"team {self.team_name or self.team}" if self.team else "the whole trust"
         return f"{self.indicator.id} {self.indicator.title}: {where}, {self.months[0]} to {self.months[-1]}"
 
 
@@ -58,21 +61,48 @@ def _last_day(first: date) -> date:
     return date.fromordinal(following.toordinal() - 1)
 
 
+def months_between(first: date, last: date) -> list[str]:
+    """Every month from ``first`` to ``last`` as ``YYYY-MM``."""
+    labels, current = [], date(first.year, first.month, 1)
+    while current <= last:
+        labels.append(f"{current:%Y-%m}")
+        current = date(current.year + current.month // 12, current.month % 12 + 1, 1)
+    return labels
+
+
 def monthly(url: str, indicator_id: str, first: str, last: str, *, team: str | None = None) -> Trend:
     """The indicator for each month from ``first`` to ``last`` (``YYYY-MM``) on the trust database at ``url``."""
     from safetynet.oversight import trustviews
 
-    indicators = catalogue()
-    if indicator_id not in indicators:
-        raise TrendError(f"No indicator {indicator_id!r}: choose one of {', '.join(sorted(indicators))}")
-    indicator = indicators[indicator_id]
+    indicator = _indicator(indicator_id)
     start, end = month(first), month(last)
     if end < start:
         raise TrendError(f"{last} is before {first}")
     con, views = trustviews.views(url, None, start, _last_day(end))
     rows = with_values(run(views.materialise(), con, only=[indicator_id]))
+    return from_rows(indicator, rows, months_between(start, end), team=team)
+
+
+def _indicator(indicator_id: str) -> Indicator:
+    indicators = catalogue()
+    if indicator_id not in indicators:
+        raise TrendError(f"No indicator {indicator_id!r}: choose one of {', '.join(sorted(indicators))}")
+    return indicators[indicator_id]
+
+
+def from_rows(
+    indicator: Indicator,
+    rows: Iterable[Mapping[str, Any]],
+    labels: list[str],
+    *,
+    team: str | None = None,
+    team_name: str | None = None,
+) -> Trend:
+    """The trend of ``indicator`` over the months ``labels`` from result rows (``indicator.run``'s, or stored
+    figures): each with team, month, numerator and denominator; rows of other indicators are ignored."""
+    rows = [r for r in rows if r["indicator"] == indicator.id]
     if team is not None and team not in {r["team"] for r in rows}:
-        raise TrendError(f"No team {team!r} has figures for {indicator_id} in these months")
+        raise TrendError(f"No team {team!r} has figures for {indicator.id} in these months")
     totals: dict[str, list[int | None]] = defaultdict(lambda: [0, None])
     for row in rows:
         if team is not None and row["team"] != team:
@@ -82,9 +112,7 @@ def monthly(url: str, indicator_id: str, first: str, last: str, *, team: str | N
         if row["denominator"] is not None:
             total[1] = (total[1] or 0) + row["denominator"]
     months, numerators, denominators, values, without = [], [], [], [], []
-    current = start
-    while current <= end:
-        label = f"{current:%Y-%m}"
+    for label in labels:
         numerator, denominator = totals.get(label, [0, None])  # no rows: a count of 0; a rate without a value
         value = indicator.value(int(numerator or 0), denominator)
         if value is None:
@@ -94,9 +122,8 @@ def monthly(url: str, indicator_id: str, first: str, last: str, *, team: str | N
             numerators.append(int(numerator or 0))
             denominators.append(denominator)
             values.append(value)
-        current = date(current.year + current.month // 12, current.month % 12 + 1, 1)
     if len(values) < 2:
-        raise TrendError(f"{indicator_id} has a value in fewer than two of these months: an SPC chart needs more")
+        raise TrendError(f"{indicator.id} has a value in fewer than two of these months: an SPC chart needs more")
     options = spc.SpcOptions(improvement=IMPROVEMENT.get(indicator.direction, spc.Direction.NEUTRAL))
     chart = spc.xmr(values, months, options)
-    return Trend(indicator, team, months, numerators, denominators, values, without, chart)
+    return Trend(indicator, team, months, numerators, denominators, values, without, chart, team_name)

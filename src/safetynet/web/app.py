@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from safetynet.core.db import make_engine
-from safetynet.web import auth, oidc, security
+from safetynet.web import auth, oidc, scheduler, security
 from safetynet.web.cds_hooks import router as cds_hooks_router
 from safetynet.web.fhir import router as fhir_router
 from safetynet.web.pages import access as access_page
@@ -18,7 +19,9 @@ from safetynet.web.pages import board as board_page
 from safetynet.web.pages import chronology as chronology_page
 from safetynet.web.pages import discharge as discharge_page
 from safetynet.web.pages import family as family_page
+from safetynet.web.pages import indicators as indicators_page
 from safetynet.web.pages import my_work, people, sign_in, tasks
+from safetynet.web.pages import national as national_page
 from safetynet.web.pages import partners as partners_page
 from safetynet.web.pages import recording as recording_page
 from safetynet.web.pages import review as review_page
@@ -46,6 +49,8 @@ def routers() -> list[APIRouter]:
         family_page.router,
         board_page.router,
         trust_safety_page.router,
+        indicators_page.router,
+        national_page.router,
         recording_page.router,
     ]
 
@@ -57,7 +62,16 @@ def create_app(settings: WebSettings | None = None, api_clients: tuple[tuple[str
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        ticking = None
+        if settings.scheduler_seconds:
+            ticking = asyncio.create_task(
+                scheduler.run_forever(engine, settings.database_url, settings.clock, settings.scheduler_seconds)
+            )
         yield
+        if ticking is not None:
+            ticking.cancel()
+            with suppress(asyncio.CancelledError):
+                await ticking
         engine.dispose()
 
     app = FastAPI(

@@ -265,7 +265,12 @@ def sign_in_url(request: Request) -> str:
 
 
 # Where each role starts: partners and families have their own channels and no My work.
-HOMES = {Role.GP_PARTNER: "/partners", Role.POLICE_LIAISON: "/partners", Role.FAMILY_MEMBER: "/family"}
+HOMES = {
+    Role.GP_PARTNER: "/partners",
+    Role.POLICE_LIAISON: "/partners",
+    Role.FAMILY_MEMBER: "/family",
+    Role.NATIONAL_ANALYST: "/national",
+}
 
 
 def home_for(role: Role | None) -> str:

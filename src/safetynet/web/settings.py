@@ -28,3 +28,8 @@ class WebSettings:
     session_hours: int = 12  # absolute lifetime of a signed-in session, however busy
     secure_cookies: bool = True  # tests on plain-HTTP loopback turn this off
     clock: Clock = field(default_factory=SystemClock)
+    # Seconds between the scheduler's ticks (escalation; nightly indicator figures); None runs no scheduler, as in
+    # tests that drive the jobs themselves. ``safetynet serve`` turns it on.
+    scheduler_seconds: float | None = None
+    # The national tier's database (DuckDB) for the national dashboard; None: SAFETYNET_NATIONAL_DB or the default.
+    national_database: str | None = None

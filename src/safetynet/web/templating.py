@@ -26,6 +26,8 @@ NAVIGATION = (
     ("My work", "/", "work.view"),
     ("Team board", "/board", "board.read"),
     ("Trust safety", "/trust/safety", "trust.read"),
+    ("Indicators", "/trust/indicators", "trust.read"),
+    ("National", "/national", "national.read"),
 )
 
 
@@ -75,7 +77,10 @@ templates = Jinja2Templates(env=environment())
 
 
 def _within(path: str, href: str) -> bool:
-    """A team's board (``/teams/{id}/board...``) is under "Team board"."""
+    """A page under an entry's address is under that entry (``/trust/indicators/DNA01``), and a team's board
+    (``/teams/{id}/board...``) is under "Team board"."""
+    if href != "/" and path.startswith(href + "/"):
+        return True
     return href == "/board" and path.startswith("/teams/") and "/board" in path
 
 
