@@ -32,7 +32,9 @@ setup: $(BIN)/safetynet $(TOOLS)/system-packages
 
 # The main job on the embedded default (SQLite under ./var/): migrate, seed a synthetic trust once (and run the safety
 # net over it as known when its stories end: synth writes in bulk and raises no tasks; compute the indicators for the
-# dashboards), show caseloads, make demo logins (one per role, new passwords each run) and serve the web app on http://127.0.0.1:8000/.
+# dashboards), load a small national synthetic population for the national dashboard once (var/national.duckdb),
+# show caseloads, make demo logins (one per role, new passwords each run) and serve the web app on
+# http://127.0.0.1:8000/.
 # SERVE=0 stops before serving (for CI-like checks).
 SERVE ?= 1
 run: setup
@@ -41,6 +43,10 @@ run: setup
 		$(BIN)/safetynet synth --patients $(SYNTH_PATIENTS) --seed 7 && \
 		$(BIN)/safetynet tasks reconcile --as-of 2026-10-31 && \
 		$(BIN)/safetynet indicators refresh; fi
+	@if [ ! -e var/national.duckdb ]; then \
+		$(BIN)/safetynet national synth --providers 12 --patients 24000 --period 2026-10 --out var/national-synth \
+			--extracts var/national-extracts && \
+		$(BIN)/safetynet national ingest var/national-extracts/*; fi
 	$(BIN)/safetynet caseload --as-known-at 2026-10-31  # the synthetic stories end on 31 October 2026
 	$(BIN)/safetynet accounts demo
 	@if [ "$(SERVE)" != "0" ]; then $(BIN)/safetynet serve --host 127.0.0.1 --port 8000; fi

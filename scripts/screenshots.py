@@ -141,6 +141,20 @@ def pages(base: str, accounts: dict[str, tuple[str, str]]) -> None:
         page.goto("/trust/safety")
         page.get_by_role("heading", name="Trust safety", level=1).wait_for()
         shoot(page, "trust-safety")
+        page.get_by_role("link", name="Indicators").first.click()
+        page.get_by_role("heading", name="Trust indicators", level=1).wait_for()
+        shoot(page, "trust-indicators")
+        page.goto("/trust/indicators/DNA01")
+        page.get_by_role("heading", name="DNA01 Did-not-attend rate", level=1).wait_for()
+        shoot(page, "indicator-spc")
+        sign_out(page)
+
+        sign_in(page, *accounts["national-analyst"])
+        page.get_by_role("heading", name="National oversight", level=1).wait_for()
+        page.get_by_label("Indicator").select_option("DNA01")
+        page.get_by_role("button", name="Show").click()
+        page.get_by_role("img", name=re.compile("DNA01 Did-not-attend rate by provider")).wait_for()
+        shoot(page, "national-funnel")
         browser.close()
 
 
@@ -159,8 +173,28 @@ def main(argv: list[str] | None = None) -> int:
         run(env, "synth", "--patients", str(args.patients), "--seed", "7")
         # Exit status 1 means some rule failed for someone: the trust safety view shows it, as it should.
         run(env, "tasks", "reconcile", "--as-of", "2026-10-31", allowed=(0, 1))
+        run(env, "indicators", "refresh")
+        env["SAFETYNET_NATIONAL_DB"] = f"{tmp}/national.duckdb"
+        # A small national population, split into provider extracts and loaded as providers would send them.
+        extracts = Path(tmp) / "extracts"
+        run(
+            env,
+            "national",
+            "synth",
+            "--providers",
+            "12",
+            "--patients",
+            "24000",
+            "--period",
+            "2026-10",
+            "--out",
+            f"{tmp}/national-synth",
+            "--extracts",
+            str(extracts),
+        )
+        run(env, "national", "ingest", *sorted(str(p) for p in extracts.iterdir()))
         accounts = logins(run(env, "accounts", "demo"))
-        missing = {"key-worker", "team-manager", "safety-lead"} - accounts.keys()
+        missing = {"key-worker", "team-manager", "safety-lead", "national-analyst"} - accounts.keys()
         if missing:
             raise SystemExit(f"no demo login for {', '.join(sorted(missing))}")
         with serving(env) as base:

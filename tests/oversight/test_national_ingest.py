@@ -180,3 +180,24 @@ def test_two_providers_extracts_for_the_same_period_both_load(tmp_path: Path) ->
     national.ingest(_extract(tmp_path / "y", provider="RYY"), db, NOW)
     assert national.loaded(db) == [("RXX", "2024-03"), ("RYY", "2024-03")]
     assert _counts(db)["contacts"] == 4
+
+
+def test_a_synthetic_population_split_into_provider_extracts_loads_as_providers_send_them(tmp_path: Path) -> None:
+    runner = CliRunner()
+    db = tmp_path / "national.duckdb"
+    size = ["--providers", "3", "--patients", "600", "--period", "2024-06"]
+    out = ["--out", str(tmp_path / "population"), "--extracts", str(tmp_path / "extracts")]
+    made = runner.invoke(app, ["national", "synth", *size, *out])
+    assert made.exit_code == 0, made.output
+    extracts = sorted((tmp_path / "extracts").iterdir())
+    assert [e.name for e in extracts] == ["N0000", "N0001", "N0002"]
+    first = runner.invoke(app, ["national", "ingest", str(extracts[0]), "--db", str(db)])
+    assert first.exit_code == 0, first.output
+    # All three at once: the first is refused as a duplicate, the other two still load, and the exit status says so.
+    rest = runner.invoke(app, ["national", "ingest", *map(str, extracts), "--db", str(db)])
+    assert rest.exit_code == 2
+    assert "already loaded" in rest.output
+    assert "1 of 3 extract(s) refused" in rest.output
+    assert national.loaded(db) == [("N0000", "2024-06"), ("N0001", "2024-06"), ("N0002", "2024-06")]
+    population = pq.read_table(tmp_path / "population" / "people.parquet").num_rows
+    assert _counts(db)["people"] == population  # every person, each in their own provider's extract

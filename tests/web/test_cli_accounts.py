@@ -79,7 +79,9 @@ def test_demo_prints_working_logins_for_each_role_and_new_ones_each_run(env: str
     first = runner.invoke(app, ["accounts", "demo"])
     assert first.exit_code == 0, first.output
     logins = dict(re.findall(r"(demo-[a-z-]+)\s+(\S+)", first.output))
-    assert set(logins) == {"demo-key-worker", "demo-safety-lead", "demo-administrator"}  # the roles this trust has
+    # The roles this trust has, and a national analyst the demo adds (a trust has none of its own).
+    assert set(logins) == {"demo-key-worker", "demo-safety-lead", "demo-administrator", "demo-national-analyst"}
+    assert _signs_in(env, "demo-national-analyst", logins["demo-national-analyst"])
     assert all(_signs_in(env, username, password) for username, password in logins.items())
     again = runner.invoke(app, ["accounts", "demo"])
     renewed = dict(re.findall(r"(demo-[a-z-]+)\s+(\S+)", again.output))

@@ -34,6 +34,9 @@ class PartnerRole(StrEnum):
 
 
 DEMO_ROLES = (Role.KEY_WORKER, Role.CONSULTANT, Role.TEAM_MANAGER, Role.SAFETY_LEAD, Role.ADMINISTRATOR)
+# A synthetic trust has no national analyst (they work for the national body, not the trust); the demo adds one, so
+# the national dashboard (/national) can be opened on the demo's national database.
+DEMO_ANALYST = "Demo National Analyst"
 
 
 def _password(password_file: Path | None) -> str:
@@ -120,6 +123,12 @@ def _demo_staff(ctx: Context) -> dict[Role, Staff]:
         )
         if candidates:
             chosen[role] = candidates[0]
+    analyst = ctx.session.scalars(
+        select(Staff).where(Staff.role == Role.NATIONAL_ANALYST, Staff.active.is_(True)).order_by(Staff.name)
+    ).first()
+    chosen[Role.NATIONAL_ANALYST] = analyst or org.create_staff(
+        ctx, StaffIn(name=DEMO_ANALYST, role=Role.NATIONAL_ANALYST)
+    )
     return chosen
 
 
@@ -128,10 +137,9 @@ def demo() -> None:
     """One demo account per role on the synthetic trust, with fresh random passwords each run; prints the logins."""
     logins: list[tuple[str, str, str, str]] = []
     with unit_of_work("demo accounts") as ctx:
-        chosen = _demo_staff(ctx)
-        if not chosen:
+        if ctx.session.scalars(select(Staff.id).limit(1)).first() is None:
             raise ValidationFailed([Problem("staff", "there are no staff: create a synthetic trust first")])
-        for role, staff in chosen.items():
+        for role, staff in _demo_staff(ctx).items():
             username = f"demo-{role.value.replace('_', '-')}"
             password = secrets.token_urlsafe(12)
             account = accounts.find(ctx, username)
@@ -147,6 +155,6 @@ def demo() -> None:
                 audit.record(ctx, action="account_password", entity="accounts", entity_id=account.id, detail=username)
             logins.append((role.value.replace("_", " "), staff.name, username, password))
     out.print("Demo logins (synthetic data only; new passwords each time this runs):", soft_wrap=True)
-    out.print(f"  {'role':<14} {'staff member':<28} {'username':<20} password", soft_wrap=True, highlight=False)
+    out.print(f"  {'role':<17} {'staff member':<28} {'username':<26} password", soft_wrap=True, highlight=False)
     for role_name, name, username, password in logins:
-        out.print(f"  {role_name:<14} {name:<28} {username:<20} {password}", soft_wrap=True, highlight=False)
+        out.print(f"  {role_name:<17} {name:<28} {username:<26} {password}", soft_wrap=True, highlight=False)

@@ -40,7 +40,7 @@ def spc_command(
         try:
             charts.write_chart(
                 chart,
-                charts.spc_svg(trend.chart, title=trend.title, unit=unit),
+                charts.spc_svg(trend.chart, title=trend.title, unit=trend.suffix),
                 lambda path: charts.spc_png(trend.chart, path, title=trend.title, unit=unit),
             )
         except ValueError as exc:

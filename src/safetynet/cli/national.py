@@ -62,18 +62,26 @@ def extract(
 
 @national_app.command("ingest")
 def ingest(
-    directory: Annotated[Path, typer.Argument(help="An extract directory (with manifest.json).")],
+    directories: Annotated[list[Path], typer.Argument(help="One or more extract directories (with manifest.json).")],
     db: DbOption = None,
 ) -> None:
-    """Validate an extract and load it into the national database: all or nothing; duplicates refused."""
+    """Validate each extract and load it into the national database: each all or nothing, duplicates refused.
+    Every extract is tried; the exit status is 2 if any was refused."""
     from safetynet.core.clock import SystemClock
     from safetynet.oversight import national
 
-    try:
-        result = national.ingest(directory, national.database_path(db), SystemClock().now())
-    except national.NationalError as exc:
-        raise _refused(exc) from None
-    out.print(f"Loaded {result.provider} {result.period}: {sum(result.rows.values())} rows.")
+    refused = 0
+    for directory in directories:
+        try:
+            result = national.ingest(directory, national.database_path(db), SystemClock().now())
+        except national.NationalError as exc:
+            err.print(f"[red]{exc}[/red]")
+            refused += 1
+            continue
+        out.print(f"Loaded {result.provider} {result.period}: {sum(result.rows.values())} rows.")
+    if refused:
+        err.print(f"[red]{refused} of {len(directories)} extract(s) refused; the others are loaded.[/red]")
+        raise typer.Exit(2)
 
 
 @national_app.command("indicators")
@@ -146,6 +154,10 @@ def synth_national(
     patients: Annotated[int, typer.Option("--patients", help="How many people.", min=1, max=20_000_000)] = 2_000_000,
     period: Annotated[str, typer.Option("--period", help="The reporting month, YYYY-MM.")] = "2024-06",
     seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed, the same population.")] = 7,
+    extracts: Annotated[
+        Path | None,
+        typer.Option("--extracts", help="Also write one provider extract per provider here, ready to ingest."),
+    ] = None,
 ) -> None:
     """Generate a national synthetic population in the extract schema, straight to Parquet (vectorised)."""
     import time
@@ -165,6 +177,12 @@ def synth_national(
         f"{result.people:,} people at {result.providers} providers, {sum(result.rows.values()):,} rows, "
         f"{result.bytes / 1e6:.1f} MB in {time.perf_counter() - started:.1f} s: {out_dir}."
     )
+    if extracts is not None:
+        from safetynet.core.clock import SystemClock
+        from safetynet.oversight.synth_national import split_extracts
+
+        written = split_extracts(out_dir, period, extracts, SystemClock().now())
+        out.print(f"{len(written)} provider extracts in {extracts}.")
 
 
 @national_app.command("indicators-docs")

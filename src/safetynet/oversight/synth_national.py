@@ -348,3 +348,24 @@ def _append(path: Path, name: str, columns: dict[str, Any]) -> None:
     existing = pq.read_table(path)
     extra = pa.table(columns).cast(schema.arrow_schema(name))
     pq.write_table(pa.concat_tables([existing, extra]), path)
+
+
+def split_extracts(directory: Path, period: str, out: Path, now: Any) -> list[Path]:
+    """One provider extract per provider (``national.write_directory``: Parquet and a manifest each, under
+    ``out/<ODS code>``) from a national population that ``generate`` wrote into ``directory``, so that it can be
+    loaded as providers send theirs (``safetynet national ingest``)."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from safetynet.oversight.national import NATIONAL_TABLES, write_directory
+
+    first, last = schema.parse_period(period)
+    tables = {name: pq.read_table(directory / f"{name}.parquet") for name in NATIONAL_TABLES}
+    codes = sorted(set(tables["teams"].column("provider").to_pylist()))
+    written = []
+    for code in codes:
+        mine = {name: table.filter(pc.equal(table.column("provider"), code)) for name, table in tables.items()}
+        mine["calendar"] = schema.calendar_arrow(first, last)
+        as_known_at = f"{last.isoformat()}T23:59:59+00:00"
+        written.append(write_directory(out / code, code, period, as_known_at, mine, now).directory)
+    return written

@@ -89,7 +89,6 @@ def indicator(
             "indicators/indicator.html",
             {"data": data, "indicator": catalogue()[indicator_id], "reason": str(exc), "team": team or ""},
         )
-    unit = found.indicator.unit.value
     return render(
         request,
         "indicators/indicator.html",
@@ -98,7 +97,7 @@ def indicator(
             "indicator": found.indicator,
             "trend": found,
             "team": team or "",
-            "svg": charts.spc_svg(found.chart, title=found.title, unit=unit, id_prefix="spc-chart"),
+            "svg": charts.spc_svg(found.chart, title=found.title, unit=found.suffix, id_prefix="spc-chart"),
             "description": charts.spc_description(found.chart, found.title, found.suffix),
             "table": charts.spc_table(found.chart, f"{found.title}: the chart's figures"),
             "variation": spc.VARIATION_TEXT[found.chart.variation],
