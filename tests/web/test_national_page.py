@@ -186,3 +186,63 @@ def test_in_the_browser_an_analyst_chooses_a_funnel_and_axe_finds_nothing_seriou
         page.get_by_role("button", name="Show").click()
         page.get_by_role("img", name=re.compile("DNA01 Did-not-attend rate by provider")).wait_for()
         assert serious_violations(page) == []
+
+
+def test_without_published_files_the_page_says_how_to_load_them(client: TestClient) -> None:
+    page = client.get("/national/published")
+    assert page.status_code == 200
+    assert "No published files are loaded yet" in page.text
+    assert 'href="/national/published"' not in client.get("/national").text
+
+
+def test_the_published_mrs01b_funnel_names_the_providers_the_command_names(
+    databases: Databases, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from tests.oversight.test_published import PUBLISHED
+
+    if not PUBLISHED.is_dir() or not list(PUBLISHED.glob("*.csv")):
+        pytest.skip(f"NHS England's published MHSDS files are not at {PUBLISHED}")
+    from safetynet.oversight.published import funnel_report, import_published, proportion
+
+    db = tmp_path_factory.mktemp("published") / "national.duckdb"
+    import_published(PUBLISHED, db)
+    waits = funnel_report(proportion(db, "MRS01b", "2024-06"))  # 4-week waits: some outside 95%, none 99.8%
+    wider = funnel_report(proportion(db, "MRS02b", "2024-06"))  # providers outside 99.8% too
+    assert waits["outside_95"]
+    assert wider["outside_998"]
+    url = databases.new_url()
+    migrations.upgrade(url)
+    engine = make_engine(url)
+    try:
+        with unit_of_work(engine) as session:
+            ctx = Context(session, Actor("Set-up", Role.ADMINISTRATOR), FixedClock(NOW))
+            staff = org.create_staff(ctx, StaffIn(name="Test analyst", role=Role.NATIONAL_ANALYST))
+            accounts.create(ctx, staff_id=staff.id, username="analyst", password=PASSWORD)
+    finally:
+        engine.dispose()
+    settings = WebSettings(database_url=url, secret_key="k" * 32, secure_cookies=False, national_database=str(db))
+    with TestClient(create_app(settings), follow_redirects=False) as client:
+        sign_in(client, "analyst", PASSWORD)
+        assert 'href="/national/published"' in client.get("/national").text
+        page = client.get("/national/published", params={"period": "2024-06", "measure": "MRS01b"})
+        assert page.status_code == 200
+        assert "England's published figure 5.79%" in page.text
+        assert "Outside the 99.8% limits" not in page.text
+        for unit in waits["outside_95"]:
+            assert re.search(
+                rf"<td[^>]*>{unit['code']} [^<]*</td>(?:\s*<td[^>]*>[^<]*</td>){{5}}\s*<td[^>]*>{unit['position']}<",
+                page.text,
+            )
+        rows = list(
+            csv.DictReader(
+                io.StringIO(
+                    client.get("/national/published.csv", params={"period": "2024-06", "measure": "MRS01b"}).text
+                )
+            )
+        )
+        assert [r["code"] for r in rows] == [u["code"] for u in waits["units"]]
+        page = client.get("/national/published", params={"period": "2024-06", "measure": "MRS02b"})
+        callout = re.search(r"Outside the 99.8% limits.*?</ul>", page.text, re.S)
+        assert callout
+        assert set(re.findall(r"<li>(\w+) ", callout.group(0))) == {o["code"] for o in wider["outside_998"]}
+        assert client.get("/national/published", params={"period": "2024-06", "measure": "NOPE"}).status_code == 404

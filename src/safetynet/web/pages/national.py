@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from safetynet.oversight import charts, national
+from safetynet.oversight import charts, national, published
 from safetynet.oversight.funnel import Funnel
 from safetynet.oversight.funnel_report import disclosed
 from safetynet.oversight.indicators import Unit, catalogue
@@ -71,6 +71,9 @@ def dashboard(
 ) -> Response:
     db, extracts, period, indicator_id = _chosen(request, period, indicator)
     context: dict[str, Any] = {
+        "unit_name": "provider",
+        "units_name": "providers",
+        "published": _published_periods(db),
         "extracts": extracts,
         "periods": sorted({p for _, p in extracts}, reverse=True),
         "proportions": proportions(),
@@ -110,14 +113,89 @@ def download(
         _, report = _compute(db, period, indicator)
     except (national.NationalError, ValueError) as exc:
         return render(request, "not_found.html", {"message": str(exc)}, 404)
+    return _csv(report, {"indicator": indicator, "period": period}, f"{indicator}-{period}-providers.csv")
+
+
+def _csv(report: dict[str, Any], leading: dict[str, str], filename: str) -> Response:
+    """A funnel's shown units as CSV (already under disclosure control), after columns saying what they are of."""
     buffer = io.StringIO()
-    columns = ["code", "numerator", "denominator", "percent", "lower_998", "lower_95", "upper_95", "upper_998"]
-    writer = csv.DictWriter(buffer, fieldnames=["indicator", "period", *columns, "position"], extrasaction="ignore")
+    columns = ["code", "name", "numerator", "denominator", "percent", "lower_998", "lower_95", "upper_95"]
+    writer = csv.DictWriter(buffer, fieldnames=[*leading, *columns, "upper_998", "position"], extrasaction="ignore")
     writer.writeheader()
     for unit in report["units"]:
-        writer.writerow({"indicator": indicator, "period": period, **unit})
+        writer.writerow({**leading, **unit})
     return Response(
         buffer.getvalue(),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{indicator}-{period}-providers.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+# --- NHS England's published MHSDS figures (``safetynet national import-published``) ---------------------------------
+
+
+def _published_periods(db: Path) -> list[str]:
+    try:
+        return published.periods(db)
+    except published.PublishedError:
+        return []
+
+
+@lru_cache(maxsize=64)
+def _published_funnel(db: str, loaded_at: float, measure: str, period: str) -> dict[str, Any]:
+    return published.funnel_report(published.proportion(Path(db), measure, period))
+
+
+@router.get("/national/published")
+def published_page(
+    request: Request,
+    user: Annotated[SignedIn, requires("national.read")],
+    period: PeriodQuery = None,
+    measure: Annotated[str | None, Query(max_length=20, description="A published proportion, e.g. MRS01b.")] = None,
+) -> Response:
+    """NHS England's published figures for a proportion measure, as a funnel of providers for one period."""
+    db = _database(request)
+    periods = _published_periods(db)
+    measure = measure or next(iter(published.PROPORTIONS))
+    period = period or (periods[-1] if periods else None)
+    context: dict[str, Any] = {
+        "periods": sorted(periods, reverse=True),
+        "measures": list(published.PROPORTIONS),
+        "measure": measure,
+        "period": period,
+        "unit_name": "provider",
+        "units_name": "providers",
+    }
+    status = 200
+    if period is not None:
+        try:
+            report = _published_funnel(str(db), db.stat().st_mtime, measure, period)
+        except (published.PublishedError, ValueError) as exc:
+            context["reason"], status = str(exc), 404
+        else:
+            shown = report["_shown"]
+            title = (
+                f"{measure} by provider, {report['period_start']} to {report['period_end']} (NHS England, published)"
+            )
+            context.update(
+                report=report,
+                title=title,
+                svg=charts.funnel_svg(shown, title=title, x_label=report["denominator"], id_prefix="funnel-chart"),
+                description=charts.funnel_description(shown, title),
+            )
+    return render(request, "national/published.html", context, status)
+
+
+@router.get("/national/published.csv")
+def published_download(
+    request: Request,
+    user: Annotated[SignedIn, requires("national.read")],
+    period: Annotated[str, Query(max_length=7)],
+    measure: Annotated[str, Query(max_length=20)],
+) -> Response:
+    db = _database(request)
+    try:
+        report = _published_funnel(str(db), db.stat().st_mtime if db.exists() else 0.0, measure, period)
+    except (published.PublishedError, ValueError) as exc:
+        return render(request, "not_found.html", {"message": str(exc)}, 404)
+    return _csv(report, {"measure": measure, "period": period}, f"{measure}-{period}-providers-published.csv")
