@@ -1,4 +1,4 @@
-"""The record, synth and the rules: the foundation's and the safety net's figures (section ``record``).
+"""The record and synth: the foundation's figures (section ``record``).
 
     python -m benchmarks.run --section record            # the real sizes: 100,000 and 10,000 people
     python -m benchmarks.run --section record --quick    # small sizes, a smoke check
@@ -6,13 +6,12 @@
 1. ``safetynet synth`` into a fresh SQLite file, run as the user runs it (a subprocess): wall time, and peak memory
    both of the largest process and of the whole process tree (synth's workers included), sampled from /proc.
 2. Events written per second in bulk and through the record services (the scenario loader), in this run.
-3. The rules batch: every watch rule over everyone in the smaller trust, as known at the end of its window, as
-   ``rules.replay.batch`` runs it (two processes) and in one process; SN02 and SN06 by the engine against the same
-   two rules written as set-based SQL, in the same database and run; and the incremental answer to one new fact
-   about a person with 500 facts (``tasks.runner.reconcile_touched``, as every unit of work runs it).
-4. ``patient show`` for a person with 2,000 facts, in a trust of other people: the chart read and turned into JSON
+3. ``patient show`` for a person with 2,000 facts, in a trust of other people: the chart read and turned into JSON
    in-process (median and p95 of many runs), and the real command line (a few runs), now and as known at a past
    moment.
+
+The rules over a trust (the batch, SN02 and SN06 against SQL, incremental re-evaluation) are section ``rules``
+(``benchmarks/rules.py``), which makes its own 10,000-person trust and runs alone in a few minutes.
 """
 
 from __future__ import annotations
@@ -34,25 +33,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from benchmarks.report import Report, median_p95, ms, percentile
+from benchmarks.report import Report, median_p95, ms
 from safetynet import migrations
 from safetynet.core.clock import LONDON, FixedClock
 from safetynet.core.context import Actor, Context, Role
 from safetynet.core.db import make_engine, unit_of_work
 from safetynet.core.ids import SeededIds
 from safetynet.record.chart import chart, chart_as_dict
-from safetynet.record.contacts import service as contacts
-from safetynet.record.contacts.schemas import ContactIn
 from safetynet.record.patients.models import Patient
-from safetynet.rules import calendar, registry, replay
-from safetynet.rules import engine as rules
-from safetynet.rules.facts import Directory, load_history, load_span, read_by_rules, trust_people
 from safetynet.scenarios import format as fmt
 from safetynet.scenarios import loader
-from safetynet.synth import model, trust
-from safetynet.tasks import runner
+from safetynet.synth import trust
 
-TITLE = "The record, synth and the rules"
+TITLE = "The record and synth"
 INTRO = (
     "Synth runs as the user runs it, in a subprocess; its memory is sampled over the whole process tree (its "
     "worker processes included) and the largest single process is reported beside it."
@@ -66,18 +59,15 @@ GiB = 1024**3
 
 @dataclass(frozen=True)
 class Sizes:
-    synth: tuple[int, ...]  # people in each synth run; the smallest trust hosts the rules batch and the long record
+    synth: tuple[int, ...]  # people in each synth run; the smallest trust hosts the long record
     loader: int  # people written both through the services and in bulk, for events/s
     long_facts: int  # facts in the long record
     runs: int  # in-process chart reads
     cli_runs: int  # command line runs
-    sql_runs: int = 3  # runs of SN02 + SN06, as SQL and by the engine (the best of each is reported)
-    incremental_facts: int = 500  # facts of the person re-evaluated after a write
-    incremental_runs: int = 100
 
 
 FULL = Sizes(synth=(100_000, 10_000), loader=500, long_facts=2_000, runs=50, cli_runs=5)
-QUICK = Sizes(synth=(600, 200), loader=20, long_facts=300, runs=5, cli_runs=1, sql_runs=1, incremental_runs=20)
+QUICK = Sizes(synth=(600, 200), loader=20, long_facts=300, runs=5, cli_runs=1)
 TARGET_PEOPLE, TARGET_SECONDS, TARGET_MEMORY = 100_000, 180, 4 * GiB
 
 
@@ -168,205 +158,6 @@ def events_per_second(folder: Path, patients: int, method: trust.Method) -> tupl
         return result.facts, result.facts / (time.perf_counter() - start)
     finally:
         engine.dispose()
-
-
-# --- the rules batch ----------------------------------------------------------------------------------------------
-
-
-def at_window_end() -> datetime:
-    return datetime.combine(model.DEFAULT_UNTIL, datetime.min.time(), LONDON).replace(hour=23)
-
-
-@dataclass(frozen=True)
-class BatchRun:
-    people: int
-    seconds: float  # in processes, as `batch(workers=...)` runs it
-    workers: int
-    one_process: float  # the same in one process
-    load: float  # of which reading the trust (one process)
-    evaluate: float  # and evaluating it
-
-
-def rules_batch(url: str, workers: int = 2) -> BatchRun:
-    """All watch rules over everyone, as known at the end of the synthetic window, as ``rules.replay.batch`` runs
-    them: in ``workers`` processes, and in one (where the split between reading and evaluating is timed)."""
-    engine = make_engine(url)
-    at = at_window_end()
-    try:
-        with unit_of_work(engine) as session:
-            calendar.end_of_next_working_day(at)  # the bank holiday tables load once, on first use
-            started = time.perf_counter()
-            people = sum(1 for _ in replay.batch(session, at, workers=workers))
-            in_processes = time.perf_counter() - started
-        with unit_of_work(engine) as session:
-            started = time.perf_counter()
-            load = evaluate = 0.0
-            directory = Directory.load(session)
-            trust = trust_people(session, at)
-            reads = read_by_rules()
-            for offset in range(0, len(trust), 2000):
-                before = time.perf_counter()
-                histories = load_span(session, directory, trust[offset : offset + 2000], reads)
-                loaded = time.perf_counter()
-                for history in histories.values():
-                    rules.evaluate(history.as_known_at(at))
-                load += loaded - before
-                evaluate += time.perf_counter() - loaded
-            one_process = time.perf_counter() - started
-    finally:
-        engine.dispose()
-    return BatchRun(people, in_processes, workers, one_process, load, evaluate)
-
-
-# --- SN02 and SN06 as hand-written SQL ------------------------------------------------------------------------------
-#
-# The same findings as the rules, computed set-based by SQLite over the same database: facts as known at T (each
-# fact's latest version recorded by then, entered-in-error ones left out) by a window function, then the rules'
-# conditions as joins and aggregates. Only the finding keys are computed (no evidence or wording), which flatters
-# the SQL a little. The engine's side reads the four kinds these two rules need and runs only them, in one process.
-
-_KNOWN = """
-    SELECT * FROM (
-        SELECT *, ROW_NUMBER() OVER (PARTITION BY fact_id ORDER BY recorded_at DESC, version DESC) AS newest
-        FROM {table} WHERE recorded_at <= :at
-    ) WHERE newest = 1 AND NOT entered_in_error AND occurred_at <= :at
-"""
-
-SN02_SQL = f"""
-WITH
-episode AS (
-    SELECT patient_id, fact_id, occurred_at, pathway FROM ({_KNOWN.format(table="episodes")})
-    WHERE status = 'active' AND pathway IN ('eip', 'cmht', 'assertive_outreach')
-),
-contact AS (
-    SELECT patient_id, occurred_at, recorded_at, outcome, mode, planned FROM ({_KNOWN.format(table="contacts")})
-    WHERE patient_id IN (SELECT patient_id FROM episode)
-),
-seen AS (
-    SELECT patient_id, MAX(occurred_at) AS last_seen FROM contact
-    WHERE outcome = 'attended' AND mode IN ('face_to_face', 'home_visit', 'video', 'phone')
-    GROUP BY patient_id
-),
-unseen AS (
-    SELECT episode.fact_id FROM episode LEFT JOIN seen USING (patient_id)
-    WHERE :at_seconds > datetime(
-        MAX(episode.occurred_at, COALESCE(seen.last_seen, episode.occurred_at)),
-        '+' || (CASE WHEN episode.pathway = 'assertive_outreach' THEN 14 ELSE 28 END) || ' days'
-    )
-),
-recent AS (
-    SELECT episode.fact_id AS episode, episode.patient_id, contact.outcome, contact.occurred_at,
-        ROW_NUMBER() OVER (
-            PARTITION BY episode.fact_id ORDER BY contact.occurred_at DESC, contact.recorded_at DESC
-        ) AS n
-    FROM episode JOIN contact ON contact.patient_id = episode.patient_id
-    WHERE contact.planned AND contact.occurred_at >= episode.occurred_at
-),
-missed AS (
-    SELECT recent.episode FROM recent LEFT JOIN seen USING (patient_id)
-    WHERE recent.n <= 2
-    GROUP BY recent.episode
-    HAVING COUNT(*) = 2 AND SUM(recent.outcome IN ('dna', 'no_access')) = 2
-        AND COALESCE(MAX(seen.last_seen), '') <= MAX(recent.occurred_at)
-)
-SELECT fact_id FROM unseen UNION SELECT episode FROM missed
-"""
-
-SN06_SQL = f"""
-WITH
-prescription AS (
-    SELECT fact_id, occurred_at, interval_days FROM ({_KNOWN.format(table="prescriptions")})
-    WHERE route = 'depot' AND stopped_at IS NULL AND interval_days
-),
-given AS (
-    SELECT prescription_fact_id, MAX(occurred_at) AS last_given FROM ({_KNOWN.format(table="depot_administrations")})
-    WHERE outcome = 'given'
-    GROUP BY prescription_fact_id
-)
-SELECT prescription.fact_id FROM prescription LEFT JOIN given ON given.prescription_fact_id = prescription.fact_id
-WHERE :at_seconds > datetime(
-    COALESCE(given.last_given, prescription.occurred_at), '+' || (prescription.interval_days + 7) || ' days'
-)
-"""
-
-SQL_KINDS = ("episodes", "contacts", "prescriptions", "depot_administrations")  # what SN02 and SN06 read
-
-
-@dataclass(frozen=True)
-class SqlRun:
-    sql_seconds: float
-    engine_seconds: float
-    findings: int
-    agree: bool
-
-
-def sql_baseline(url: str, runs: int) -> SqlRun:
-    """SN02 + SN06 for everyone as known at the end of the window: best of ``runs`` of the SQL, and of the engine."""
-    at = at_window_end()
-    utc = at.astimezone(UTC)
-    parameters = {
-        "at": utc.strftime("%Y-%m-%d %H:%M:%S.%f"),  # how SQLAlchemy stores a moment on SQLite
-        "at_seconds": utc.strftime("%Y-%m-%d %H:%M:%S"),  # how SQLite's datetime() writes one
-    }
-    chosen = [registry.get("SN02"), registry.get("SN06")]
-    engine = make_engine(url)
-    try:
-        sql_times, engine_times = [], []
-        by_sql: set[tuple[str, str]] = set()
-        by_engine: set[tuple[str, str]] = set()
-        for _ in range(runs):
-            with engine.connect() as connection:
-                started = time.perf_counter()
-                by_sql = {("SN02", k) for (k,) in connection.exec_driver_sql(SN02_SQL, parameters)}
-                by_sql |= {("SN06", k) for (k,) in connection.exec_driver_sql(SN06_SQL, parameters)}
-                sql_times.append(time.perf_counter() - started)
-            with unit_of_work(engine) as session:
-                started = time.perf_counter()
-                directory = Directory.load(session)
-                trust = trust_people(session, at)
-                reads = read_by_rules() or {}
-                needed = {kind: reads[kind] for kind in SQL_KINDS}
-                by_engine = set()
-                for offset in range(0, len(trust), 2000):
-                    for history in load_span(session, directory, trust[offset : offset + 2000], needed).values():
-                        evaluation = rules.evaluate(history.as_known_at(at), chosen)
-                        by_engine |= {(f.rule_id, f.key) for f in evaluation.findings}
-                        assert not evaluation.failures, evaluation.failures
-                engine_times.append(time.perf_counter() - started)
-    finally:
-        engine.dispose()
-    return SqlRun(min(sql_times), min(engine_times), len(by_sql), by_sql == by_engine)
-
-
-# --- incremental re-evaluation ----------------------------------------------------------------------------------------
-
-
-def incremental_timings(url: str, nhs_number: str, runs: int) -> tuple[list[float], int]:
-    """Seconds for the safety net's answer to one new fact about a person (``reconcile_touched``, as every unit of
-    work runs it before committing), after a contact is recorded through the record's service; each run is rolled
-    back, so the person keeps the same record. Also how many facts the person had."""
-    engine = make_engine(url)
-    timings: list[float] = []
-    try:
-        with Session(engine) as session:
-            patient = session.scalars(select(Patient).where(Patient.nhs_number == nhs_number)).one()
-            facts = sum(len(v) for v in load_history(session, patient.id).versions.values())
-            now = datetime.now(UTC)
-            for n in range(runs + 1):
-                ctx = Context(session, READER, FixedClock(now), SeededIds(f"incremental-{n}"))
-                contacts.record_contact(
-                    ctx,
-                    patient.id,
-                    ContactIn(occurred_at=now - timedelta(hours=1), outcome="dna", mode="face_to_face"),
-                )
-                session.flush()
-                started = time.perf_counter()
-                runner.reconcile_touched(ctx)
-                timings.append(time.perf_counter() - started)
-                session.rollback()
-    finally:
-        engine.dispose()
-    return timings[1:], facts  # the first run warms the caches
 
 
 # --- one long record ----------------------------------------------------------------------------------------------
@@ -498,44 +289,6 @@ def measure(quick: bool, patients: tuple[int, ...] | None = None) -> Report:
             f"events written in bulk by synth, {biggest.patients:,} people", f"{biggest.facts / biggest.seconds:,.0f}/s"
         )
         report.add("bulk over services, the same people", f"{bulk_rate / loader_rate:.0f} times as fast")
-
-        print(f"rules batch, {host.patients:,} people ...", flush=True)
-        run = rules_batch(url)
-        report.add(
-            f"rules batch, all watch rules ({run.people:,} people), {run.workers} processes",
-            f"{run.people / run.seconds:,.0f} people/s ({run.seconds:.1f} s)",
-            ">= 10,000 people/s (issue 3)",
-            run.people / run.seconds >= 10_000,
-        )
-        report.add(
-            "rules batch, the same in one process",
-            f"{run.people / run.one_process:,.0f} people/s (read {run.load:.1f} s, evaluate {run.evaluate:.1f} s)",
-        )
-
-        print("SN02 + SN06: the engine against hand-written SQL ...", flush=True)
-        baseline = sql_baseline(url, sizes.sql_runs)
-        ratio = baseline.engine_seconds / baseline.sql_seconds
-        report.add(
-            f"SN02 + SN06 over {host.patients:,} people: hand-written SQL in SQLite (best of {sizes.sql_runs})",
-            f"{ms(baseline.sql_seconds)} ({baseline.findings:,} findings)",
-        )
-        report.add(
-            "SN02 + SN06: the engine (reading the four kinds they need, one process), against that SQL",
-            f"{ms(baseline.engine_seconds)}, {ratio:.1f} times the SQL's time; "
-            f"findings {'identical' if baseline.agree else 'DIFFERENT'}",
-            "within 3x (issue 3)",
-            ratio <= 3 and baseline.agree,
-        )
-
-        print(f"incremental re-evaluation, {sizes.incremental_facts:,} facts ...", flush=True)
-        nhs_500, _ = add_long_record(url, sizes.incremental_facts)
-        timings, count = incremental_timings(url, nhs_500, sizes.incremental_runs)
-        report.add(
-            f"incremental re-evaluation after one new fact, a person with {count:,} facts ({len(timings)} runs)",
-            median_p95(timings),
-            "p95 ≤ 20 ms (issue 3)",
-            percentile(timings, 0.95) <= 0.020,
-        )
 
         print(f"patient show, {sizes.long_facts:,} facts ...", flush=True)
         nhs_number, past = add_long_record(url, sizes.long_facts)

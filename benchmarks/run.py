@@ -17,18 +17,20 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
-from benchmarks import audit, cds_hooks, fhir, learning, oversight, record, web
+from benchmarks import audit, cds_hooks, fhir, learning, load, oversight, record, rules, web
 from benchmarks.report import DOCS, Report, machine, render, write_section
 
 # name -> module; run in this order.
 SECTIONS: dict[str, ModuleType] = {
     "record": record,
+    "rules": rules,
     "audit": audit,
     "fhir": fhir,
     "oversight": oversight,
     "cds_hooks": cds_hooks,
     "learning": learning,
     "web": web,
+    "load": load,
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from safetynet.rules.facts import PersonFacts
@@ -41,14 +42,20 @@ def evaluate(
 ) -> Evaluation:
     findings: list[Finding] = []
     failures: list[RuleFailure] = []
+    chosen = params or {}
     for rule in rules:
-        assert rule.watch is not None, f"{rule.id} is not a watch rule"
+        watch = rule.watch
+        assert watch is not None, f"{rule.id} is not a watch rule"
         try:
-            findings.extend(rule.watch(facts, (params or {}).get(rule.id) or _defaults(rule.parameters)))
+            findings.extend(watch(facts, chosen.get(rule.id) or _defaults(rule.parameters)))
         except Exception as exc:
             failures.append(RuleFailure(rule.id, f"{type(exc).__name__}: {exc}"))
-    findings.sort(key=lambda f: (f.rule_id, f.since, f.key))
+    if len(findings) > 1:
+        findings.sort(key=_FINDING_ORDER)
     return Evaluation(findings, failures)
+
+
+_FINDING_ORDER = attrgetter("rule_id", "since", "key")
 
 
 _DEFAULTS: dict[type[Parameters], Parameters] = {}

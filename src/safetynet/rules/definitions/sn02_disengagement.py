@@ -23,13 +23,16 @@ class Params(Parameters):
 
 
 def watch(facts: PersonFacts, params: Params) -> list[Finding]:
+    episodes = facts.smi_episodes()
+    if not episodes:
+        return []
     findings = []
-    seen = facts.attended_direct_contacts()
+    last = facts.last_attended_direct_contact()  # contacts are kept in the order they happened
+    last_seen = last.occurred_at if last else None
     planned = [c for c in facts.happened("contacts") if c.planned]
-    for episode in facts.smi_episodes():
+    for episode in episodes:
         opened = []
         evidence = []
-        last_seen = max((c.occurred_at for c in seen), default=None)
         base = max(episode.occurred_at, last_seen) if last_seen else episode.occurred_at
         limit = (
             params.days_unseen_assertive_outreach
@@ -45,7 +48,7 @@ def watch(facts: PersonFacts, params: Params) -> list[Finding]:
         if (
             len(recent) == params.consecutive_missed
             and all(c.outcome in MISSED for c in recent)
-            and not any(c.occurred_at > recent[-1].occurred_at for c in seen)
+            and not (last_seen and last_seen > recent[-1].occurred_at)
         ):
             opened.append(max(c.recorded_at for c in recent))
             evidence += [Evidence.of(c, f"planned {c.mode} contact: {c.outcome}") for c in recent]

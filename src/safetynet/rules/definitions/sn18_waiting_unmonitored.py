@@ -8,7 +8,7 @@ from pydantic import Field
 
 from safetynet.record.contacts.models import ContactOutcome
 from safetynet.record.episodes.models import ReferralStatus
-from safetynet.rules.facts import PersonFacts
+from safetynet.rules.facts import Fact, PersonFacts
 from safetynet.rules.model import Evidence, Finding, Parameters, Rule, RuleKind
 
 
@@ -19,13 +19,17 @@ class Params(Parameters):
 
 def watch(facts: PersonFacts, params: Params) -> list[Finding]:
     findings = []
-    seen = facts.attended_direct_contacts()
-    check_ins = [c for c in facts.happened("contacts") if c.outcome == ContactOutcome.ATTENDED]
-    plans = [a for a in facts.happened("risk_assessments") if a.safety_plan]
+    last = facts.last_attended_direct_contact()  # contacts are kept in the order they happened
+    last_seen = last.occurred_at if last else None
+    monitoring: list[Fact] | None = None  # check-ins and safety plans, found only for someone still waiting
     for referral in facts.happened("referrals"):
-        if referral.status != ReferralStatus.ACCEPTED or any(c.occurred_at >= referral.occurred_at for c in seen):
+        if referral.status != ReferralStatus.ACCEPTED or (last_seen and last_seen >= referral.occurred_at):
             continue
-        monitored = [f.occurred_at for f in check_ins + plans if f.occurred_at >= referral.occurred_at]
+        if monitoring is None:
+            attended = ContactOutcome.ATTENDED
+            monitoring = [c for c in facts.happened("contacts") if c.outcome == attended]
+            monitoring += [a for a in facts.happened("risk_assessments") if a.safety_plan]
+        monitored = [f.occurred_at for f in monitoring if f.occurred_at >= referral.occurred_at]
         base = max([referral.occurred_at + timedelta(days=params.wait_days - params.check_in_days), *monitored])
         threshold = max(
             base + timedelta(days=params.check_in_days), referral.occurred_at + timedelta(days=params.wait_days)
