@@ -1,7 +1,11 @@
 """The web app's server time over real HTTP on loopback (section ``web``).
 
-    python -m benchmarks.run --section web            # a 10,000-person synthetic trust, 2,000-fact record
+    python -m benchmarks.run --section web            # a 100,000-person synthetic trust, 2,000-fact record
     python -m benchmarks.run --section web --quick    # 300 people, a smoke check
+
+Setting up the full size takes a while (synth ~6 minutes, the safety net over the trust longer). With
+``SAFETYNET_BENCH_WEB_DIR=DIR`` the trust is built in DIR and kept, and a later run with the same DIR and size reuses
+it (its set-up times are then those of the run that built it); without it, a temporary folder is used and removed.
 
 A synthetic trust is written by ``safetynet synth``; a person with a long record is loaded beside it. The app runs
 under uvicorn in a background thread on a free loopback port, on a fixed clock at the end of the synthetic stories,
@@ -9,13 +13,15 @@ and an HTTP client signed in as a key worker times each request from sending it 
 
 1. My work (``/``) for the key worker whose caseload is nearest 35 people (issue 4: p95 at most 150 ms);
 2. the person summary (``/people/{nhs_number}``) of the person with the long record (p95 at most 200 ms);
-3. the team board (``/teams/{team_id}/board``) of the team with the largest caseload, signed in as its team manager
-   (issue 4: a 500-person team, p95 at most 150 ms), and the trust safety view (``/trust/safety``), after the safety
-   net has been run over the trust (``safetynet tasks reconcile``) so that both have tasks to show.
+3. the team board (``/teams/{team_id}/board``) of the team whose caseload is nearest 500 people, signed in as its team
+   manager (issue 4: a 500-person team, p95 at most 150 ms; its real size is reported), and the trust safety view
+   (``/trust/safety``), after the safety net has been run over the trust (``safetynet tasks reconcile``) so that both
+   have tasks to show.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -55,6 +61,7 @@ INTRO = (
 END_OF_STORIES = datetime(2026, 10, 31, 17, 0, tzinfo=LONDON)  # the synthetic stories end on 31 October 2026
 PASSWORD = "benchmark password, synthetic"
 WANTED_CASELOAD = 35
+WANTED_TEAM = 500
 SETUP = Actor(name="Benchmark set-up", role=Role.SYSTEM, purpose="benchmark")
 
 
@@ -86,7 +93,7 @@ def _key_worker(url: str) -> tuple[str, int]:
 
 
 def _team_manager(url: str) -> tuple[str, str, int]:
-    """The team with the most people on its caseload, an account for its team manager; (username, team id, size)."""
+    """The team whose caseload is nearest 500 people, an account for its team manager; (username, team id, size)."""
     engine = make_engine(url)
     try:
         with unit_of_work(engine) as session:
@@ -101,7 +108,7 @@ def _team_manager(url: str) -> tuple[str, str, int]:
                 if status == EpisodeStatus.ACTIVE
             )
             managed = set(session.scalars(select(Staff.team_id).where(Staff.role == Role.TEAM_MANAGER)))
-            size, team_id = max((n, tid) for tid, n in open_episodes.items() if tid in managed)
+            _, size, team_id = min((abs(n - WANTED_TEAM), n, tid) for tid, n in open_episodes.items() if tid in managed)
             team = session.get(Team, team_id)
             assert team is not None
             manager = org.team_staff(ctx, team.id, Role.TEAM_MANAGER)[0]
@@ -131,14 +138,49 @@ def _safety_lead(url: str) -> str:
     return "benchmark-lead"
 
 
-def _reconcile(url: str) -> None:
-    """The safety net over the whole trust, as ``make run`` does after ``safetynet synth``."""
+def _reconcile(url: str) -> float:
+    """The safety net over the whole trust, as ``make run`` does after ``safetynet synth``; its wall time in seconds.
+
+    One unit of work with no output until it ends, so the elapsed time is printed every 30 seconds meanwhile."""
     env = os.environ | {"SAFETYNET_DATABASE_URL": url}
-    done = subprocess.run(
-        [str(SAFETYNET), "tasks", "reconcile", "--as-of", "2026-10-31"], env=env, capture_output=True, text=True
-    )
-    if done.returncode not in (0, 1):  # 1: some rule failed for someone (shown on the trust view), not a harness error
-        raise RuntimeError(f"tasks reconcile failed ({done.returncode}): {done.stderr or done.stdout}")
+    command = [str(SAFETYNET), "tasks", "reconcile", "--as-of", "2026-10-31"]
+    start = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, text=True)
+        while True:
+            try:
+                returncode = process.wait(timeout=30)
+                break
+            except subprocess.TimeoutExpired:
+                print(f"  ... reconciling, {time.perf_counter() - start:.0f} s", flush=True)
+        seconds = time.perf_counter() - start
+        output.seek(0)
+        said = output.read().strip()
+    if returncode not in (0, 1):  # 1: some rule failed for someone (shown on the trust view), not a harness error
+        raise RuntimeError(f"tasks reconcile failed ({returncode}): {said}")
+    print(f"  {said} ({seconds:.0f} s)", flush=True)
+    return seconds
+
+
+def _prepared(folder: Path, patients: int, facts: int) -> tuple[str, str, float, float, str | None]:
+    """A synthetic trust with a long record, after the safety net has run over it: (database URL, the long record's
+    NHS number, synth seconds, reconcile seconds, when it was built if reused). Reused if ``folder`` already holds
+    one of this size."""
+    done = folder / f"web-{patients}-{facts}.json"
+    if done.exists():
+        kept = json.loads(done.read_text())
+        print(f"reusing the trust of {patients:,} in {folder} (built {kept['built']})", flush=True)
+        return kept["url"], kept["nhs_number"], kept["synth_seconds"], kept["reconcile_seconds"], kept["built"]
+    print(f"synth {patients:,} people ...", flush=True)
+    run, url = synth(folder, patients)
+    print(f"  {run.facts:,} facts in {run.seconds:.0f} s; a long record of {facts:,} facts ...", flush=True)
+    nhs_number, _ = add_long_record(url, facts)
+    print("safetynet tasks reconcile ...", flush=True)
+    reconcile_seconds = _reconcile(url)
+    built = time.strftime("%Y-%m-%d %H:%M")
+    record = {"url": url, "nhs_number": nhs_number, "synth_seconds": run.seconds}
+    done.write_text(json.dumps(record | {"reconcile_seconds": reconcile_seconds, "built": built}))
+    return url, nhs_number, run.seconds, reconcile_seconds, None
 
 
 @contextmanager
@@ -187,14 +229,18 @@ def _timings(client: httpx.Client, path: str, runs: int) -> list[float]:
 
 
 def measure(quick: bool) -> Report:
-    patients, facts, runs = (300, 300, 10) if quick else (10_000, 2_000, 50)
+    patients, facts, runs = (300, 300, 10) if quick else (100_000, 2_000, 50)
     report = Report()
+    kept = os.environ.get("SAFETYNET_BENCH_WEB_DIR")
     with tempfile.TemporaryDirectory(prefix="safetynet-web-bench-") as tmp:
-        print(f"synth {patients:,} people ...", flush=True)
-        _, url = synth(Path(tmp), patients)
-        nhs_number, _ = add_long_record(url, facts)
-        print("safetynet tasks reconcile ...", flush=True)
-        _reconcile(url)
+        folder = Path(kept) if kept else Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        url, nhs_number, synth_seconds, reconcile_seconds, built = _prepared(folder, patients, facts)
+        report.add(
+            f"set-up: `safetynet synth`, then `safetynet tasks reconcile`, trust of {patients:,}",
+            f"{synth_seconds:.0f} s, then {reconcile_seconds:.0f} s"
+            + (f" (when this trust was built, {built}; reused for these figures)" if built else ""),
+        )
         username, caseload = _key_worker(url)
         manager, team_id, team_size = _team_manager(url)
         with _serving(url) as base:
@@ -225,12 +271,19 @@ def measure(quick: bool) -> Report:
             client = _signed_in(base, manager)
             try:
                 timings = _timings(client, f"/teams/{team_id}/board", runs)
+                # The target is for a 500-person team: judged only on a team within a tenth of that size.
+                sized = abs(team_size - WANTED_TEAM) <= WANTED_TEAM // 10
                 report.add(
                     f"team board, a team of {team_size} people, trust of {patients:,}",
                     median_p95(timings),
-                    "p95 ≤ 150 ms (issue 4, a 500-person team)",
-                    None if quick else percentile(timings, 0.95) <= 0.15,
+                    "p95 ≤ 150 ms (issue 4, a 500-person team)" + ("" if sized else ": not judged on this team"),
+                    None if quick or not sized else percentile(timings, 0.95) <= 0.15,
                 )
+                if not sized and not quick:
+                    report.notes.append(
+                        f"The synthetic trust has no team of about {WANTED_TEAM} people: the team whose caseload is "
+                        f"nearest has {team_size}, so the team board's target is not judged here."
+                    )
                 timings = _timings(client, "/trust/safety", runs)
                 report.add(f"trust safety view, trust of {patients:,}", median_p95(timings))
             finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -31,11 +32,18 @@ class Chart:
         return sum(len(facts) for facts in self.sections.values())
 
 
-def chart(ctx: Context, nhs_number: str, at: datetime | None = None) -> Chart:
-    """Read everything known about a person at ``at`` (now if None). The read itself is audited."""
+def chart(ctx: Context, nhs_number: str, at: datetime | None = None, *, kinds: Collection[str] | None = None) -> Chart:
+    """Read everything known about a person at ``at`` (now if None). The read itself is audited.
+
+    ``kinds`` (keys of ``FACT_MODELS``) reads only those sections, for a page that shows only them: a long record's
+    hundreds of contacts and notes are then not read to be thrown away. The details are always read."""
+    if kinds is not None and (unknown := set(kinds) - FACT_MODELS.keys()):
+        raise KeyError(f"no section {sorted(unknown)} in FACT_MODELS")
     patient = patients.get(ctx, nhs_number, at)
     sections: dict[str, list[ClinicalFact]] = {}
     for kind, model in FACT_MODELS.items():
+        if kinds is not None and kind != "details" and kind not in kinds:
+            continue
         stmt = known_at(model, at).where(model.patient_id == patient.id).order_by(model.occurred_at, model.id)
         sections[kind] = list(ctx.session.scalars(stmt))
     details = sections.pop("details")[-1]

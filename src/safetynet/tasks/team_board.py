@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
-from safetynet.audit import chain
+from safetynet.audit import service as audit
 from safetynet.core.context import Context, Role
 from safetynet.core.errors import NotFound
 from safetynet.core.facts import known_at
@@ -262,29 +262,8 @@ def roster(ctx: Context, team: Team, now: datetime) -> dict[str, CaseloadEntry]:
 
 
 def record_reads(ctx: Context, patient_ids: list[str], *, entity: str, detail: str) -> None:
-    """Audit a read of each of these people's records in one chained insert (``record_read``, for many at once)."""
-    if not ctx.audit_reads or not patient_ids:
-        return
-    ctx.session.flush()  # events already pending join the chain first, in order
-    now = ctx.clock.now()
-    chain.append_rows(
-        ctx.session.connection(),
-        [
-            {
-                "at": now,
-                "actor_name": ctx.actor.name,
-                "actor_role": str(ctx.actor.role),
-                "actor_staff_id": ctx.actor.staff_id,
-                "action": "read",
-                "entity": entity,
-                "entity_id": None,
-                "patient_id": patient_id,
-                "purpose": ctx.actor.purpose,
-                "detail": detail,
-            }
-            for patient_id in patient_ids
-        ],
-    )
+    """Audit a read of each of these people's records in one chained insert (``audit.service.record_reads``)."""
+    audit.record_reads(ctx, patient_ids, entity=entity, detail=detail)
 
 
 def zone_row(ctx: Context, team_id: str, nhs_number: str) -> ZoneRow:
@@ -338,11 +317,16 @@ def _zoning(ctx: Context, by_id: dict[str, CaseloadEntry], now: datetime) -> lis
     if not ids:
         return []
     findings: dict[str, list[Finding]] = defaultdict(list)
-    live = select(Task.patient_id, Task.rule_id, Task.finding_key, Task.finding_since, Task.due_at, Task.summary).where(
-        Task.patient_id.in_(ids), Task.closed_at.is_(None), Task.status.in_(ASKING)
-    )
-    for patient_id, rule_id, key, since, due, summary in ctx.session.execute(live.order_by(Task.rule_id, Task.due_at)):
-        findings[patient_id].append(Finding(rule_id, key, since, due, summary, ()))
+    # The status is sifted here, not in SQL: given ``status IN (...)``, SQLite reads the status index (every live
+    # task in the trust) rather than the patient index (a few rows a person).
+    live = select(
+        Task.patient_id, Task.status, Task.rule_id, Task.finding_key, Task.finding_since, Task.due_at, Task.summary
+    ).where(Task.patient_id.in_(ids), Task.closed_at.is_(None))
+    for patient_id, status, rule_id, key, since, due, summary in ctx.session.execute(
+        live.order_by(Task.rule_id, Task.due_at)
+    ):
+        if status in ASKING:
+            findings[patient_id].append(Finding(rule_id, key, since, due, summary, ()))
     latest: dict[str, ZoneAssignment] = {}
     stmt = known_at(ZoneAssignment).where(
         ZoneAssignment.patient_id.in_(ids), ZoneAssignment.entered_in_error.is_(False)

@@ -313,9 +313,14 @@ def locked_until(ctx: Context, username: str) -> datetime | None:
     since = now - LOCKOUT_WINDOW
     account = accounts.find(ctx, username)
     if account is not None:
+        # Only a sign-in within the window matters, so only the window is read (on the index of ``at``): unbounded,
+        # an account's first sign-in read the trust's whole audit trail (millions of events) looking for its last.
         last_ok = ctx.session.scalar(
             select(func.max(AuditEvent.at)).where(
-                AuditEvent.action == "sign_in", AuditEvent.entity == "accounts", AuditEvent.entity_id == account.id
+                AuditEvent.at >= since,
+                AuditEvent.action == "sign_in",
+                AuditEvent.entity == "accounts",
+                AuditEvent.entity_id == account.id,
             )
         )
         if last_ok is not None and last_ok >= since:

@@ -32,6 +32,27 @@ from safetynet.web.templating import render
 router = APIRouter(prefix="/people", include_in_schema=False)
 
 PURPOSE = "direct care: person summary"
+# The sections of the record the summary shows (the banner's, then the page's): only these are read.
+SECTIONS = (
+    "episodes",
+    "key_workers",
+    "admissions",
+    "legal_status_changes",
+    "ctos",
+    "zones",
+    "risk_events",
+    "risk_assessments",
+    "prescriptions",
+    "depot_administrations",
+    "carers",
+    "family_concerns",
+    "family_concern_responses",
+    "partner_information",
+    "cross_team_requests",
+    "cross_team_responses",
+    "mdt_decisions",
+    "capacity_assessments",
+)
 
 
 def _live(facts: list[ClinicalFact]) -> list[Any]:
@@ -90,8 +111,9 @@ def banner(c: Chart, now: datetime) -> Banner:
 
 
 def summary(ctx: Context, nhs_number: str) -> dict[str, Any]:
-    """Everything the person page shows, from one chart read and the person's live tasks."""
-    c = chart(ctx, nhs_number)
+    """Everything the person page shows, from one chart read (of the sections it shows) and the person's live
+    tasks."""
+    c = chart(ctx, nhs_number, kinds=SECTIONS)
     now = ctx.clock.now()
     s = c.sections
     responses: dict[str, list[Any]] = {}
