@@ -153,3 +153,13 @@ def test_decide_reads_nothing_but_its_arguments() -> None:
     """Pure: the same arguments give the same decision, and no database or clock is needed to ask."""
     args = (personas.BOB, "discharge.override", Resource.person("p"), Relationships(care_relationship=True))
     assert decide(*args) == decide(*args)
+
+
+def test_an_open_task_opens_reading_recording_and_acting_on_tasks_only() -> None:
+    holder = Relationships(task_holder=True)
+    for action in ("person.view", "person.record", "task.acknowledge", "task.dismiss", "family_concern.respond"):
+        decision = decide(personas.ALICE, action, Resource.person("p"), holder)
+        assert (decision.allowed, decision.basis) == (True, Basis.OPEN_TASK), action
+    for action in ("discharge.request", "discharge.override", "person.share"):
+        assert not decide(personas.CAROL, action, Resource.person("p"), holder).allowed, action
+    assert not decide(personas.CHARLIE, "person.view", Resource.person("p"), holder).allowed

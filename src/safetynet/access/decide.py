@@ -44,6 +44,7 @@ class Basis(StrEnum):
     ROLE = "role"
     CASELOAD = "caseload"
     CARE_RELATIONSHIP = "care_relationship"
+    OPEN_TASK = "open_task"
     OVERSIGHT = "oversight"
     BREAK_GLASS = "break_glass"
     SHARED = "shared"
@@ -98,6 +99,11 @@ ACTIONS: dict[str, ActionSpec] = {
 }
 # What breaking the glass opens: reading and recording, nothing that closes the safety net's work.
 BREAK_GLASS_ACTIONS = frozenset({"person.view", "person.record"})
+# What an open safety-net task lets its holders do for someone no longer on their caseload (a follow-up after
+# discharge to the GP, SN09 / SN12): read, record what they did, and act on the task; not discharge or share.
+TASK_ACTIONS = frozenset(
+    {"person.view", "person.record", "task.acknowledge", "task.snooze", "task.dismiss", "family_concern.respond"}
+)
 OVERSIGHT_READS = frozenset({"person.view"})
 
 
@@ -124,6 +130,7 @@ class Relationships:
     actor_teams: frozenset[str] = frozenset()
     caseload_teams: frozenset[str] = frozenset()  # teams with the person on their caseload (an open episode)
     care_relationship: bool = False  # the actor is the person's key worker
+    task_holder: bool = False  # an open safety-net task about the person is with the actor or one of their teams
     break_glass_grant: str | None = None  # the actor's live break-glass grant for the person
     organisation: str | None = None  # a partner's organisation (ODS code of a practice, a police force)
     registered_gp: bool = False  # the person is registered with the actor's practice
@@ -213,6 +220,8 @@ def _person(actor: Actor, action: str, relationships: Relationships) -> Decision
         return _allow("you are the person's key worker", Basis.CARE_RELATIONSHIP)
     if relationships.actor_teams & relationships.caseload_teams:
         return _allow("the person is on your team's caseload", Basis.CASELOAD)
+    if relationships.task_holder and action in TASK_ACTIONS:
+        return _allow("a safety-net task about the person is open with you or your team", Basis.OPEN_TASK)
     if actor.role is Role.SAFETY_LEAD and action in OVERSIGHT_READS:
         return _allow("the safety lead oversees every caseload", Basis.OVERSIGHT)
     if relationships.break_glass_grant and action in BREAK_GLASS_ACTIONS:

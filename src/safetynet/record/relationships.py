@@ -10,7 +10,7 @@ a live break-glass grant, a partner's practice registration, a family member's c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -93,9 +93,14 @@ def check(
     *,
     organisation: str | None = None,
     carer_fact_id: str | None = None,
+    task_holder: bool = False,
 ) -> Decision:
-    """``decide`` for the acting user and one person, with their relationships read from the record."""
+    """``decide`` for the acting user and one person, with their relationships read from the record. The record
+    knows nothing of tasks, so the layer above says whether an open task about the person is with the actor or
+    their team (``tasks.service.held_by``)."""
     relationships = load(ctx, ctx.actor, patient_id, organisation=organisation, carer_fact_id=carer_fact_id)
+    if task_holder:
+        relationships = replace(relationships, task_holder=True)
     return decide(ctx.actor, action, Resource.person(patient_id), relationships)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from safetynet.audit import service as audit
 from safetynet.core.context import Context, Role
 from safetynet.core.errors import NotFound, Problem, ValidationFailed
+from safetynet.record.org.models import Staff
 from safetynet.rules import registry
 from safetynet.rules.model import Mode, Parameters
 from safetynet.tasks.models import RuleSetting, Task, TaskEvent, TaskStatus
@@ -21,6 +22,27 @@ MAX_SNOOZE = timedelta(days=14)
 # Who may dismiss a finding as needing no action: clinicians accountable for the person's care.
 MAY_DISMISS = frozenset({Role.KEY_WORKER, Role.CONSULTANT, Role.TEAM_MANAGER, Role.SAFETY_LEAD})
 SETTINGS_ROLES = frozenset({Role.SAFETY_LEAD, Role.ADMINISTRATOR})
+
+
+ASKING = (TaskStatus.OPEN, TaskStatus.ACKNOWLEDGED, TaskStatus.SNOOZED)  # someone is asked to act on these
+
+
+def held_by(ctx: Context, patient_id: str) -> bool:
+    """Is an open safety-net task about this person with the acting member of staff, or with their team? Asked to
+    act, they may open the record to act (``access.decide``: ``Basis.OPEN_TASK``) even once the person has left
+    their caseload, as after a discharge to the GP with its follow-up (SN09, SN12)."""
+    staff_id = ctx.actor.staff_id
+    if staff_id is None:
+        return False
+    member = ctx.session.get(Staff, staff_id)
+    teams = [member.team_id] if member is not None and member.active and member.team_id else []
+    rows = ctx.session.execute(
+        select(Task.owner_staff_id, Task.team_id, Task.status).where(
+            Task.patient_id == patient_id, Task.closed_at.is_(None)
+        )
+    )
+    # Filtered here, not in SQL: SQLite would choose the status index and read every live task in the trust.
+    return any(status in ASKING and (owner == staff_id or team in teams) for owner, team, status in rows)
 
 
 def get(ctx: Context, task_id: str) -> Task:

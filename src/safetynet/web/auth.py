@@ -40,7 +40,17 @@ from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from safetynet.access import accounts
-from safetynet.access.decide import ACTIONS, BREAK_GLASS_ACTIONS, Basis, Decision, Resource, Scope, decide, permitted
+from safetynet.access.decide import (
+    ACTIONS,
+    BREAK_GLASS_ACTIONS,
+    TASK_ACTIONS,
+    Basis,
+    Decision,
+    Resource,
+    Scope,
+    decide,
+    permitted,
+)
 from safetynet.audit import service as audit
 from safetynet.audit.models import AuditEvent
 from safetynet.core.context import SYSTEM_ACTOR, Actor, Context, Role
@@ -210,6 +220,8 @@ def _decide_on_person(request: Request, user: SignedIn, action: str) -> Decision
             patient_id = task.patient_id
             nhs_number = None
         decision = relationships.check(ctx, action, patient_id)
+        if not decision.allowed and action in TASK_ACTIONS and tasks.held_by(ctx, patient_id):
+            decision = relationships.check(ctx, action, patient_id, task_holder=True)
         if not decision.allowed:
             audit.record(
                 ctx,
