@@ -42,6 +42,14 @@ class Task(Base):
             sqlite_where=text("closed_at IS NULL"),
             postgresql_where=text("closed_at IS NULL"),
         ),
+        # A team's live tasks by due time (the team board's overdue list): only live rows, so it stays small.
+        Index(
+            "ix_tasks_live_team_due",
+            "team_id",
+            "due_at",
+            sqlite_where=text("closed_at IS NULL"),
+            postgresql_where=text("closed_at IS NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

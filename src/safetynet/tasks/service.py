@@ -24,7 +24,7 @@ MAY_DISMISS = frozenset({Role.KEY_WORKER, Role.CONSULTANT, Role.TEAM_MANAGER, Ro
 SETTINGS_ROLES = frozenset({Role.SAFETY_LEAD, Role.ADMINISTRATOR})
 
 
-ASKING = (TaskStatus.OPEN, TaskStatus.ACKNOWLEDGED, TaskStatus.SNOOZED)  # someone is asked to act on these
+HELD = (TaskStatus.OPEN, TaskStatus.ACKNOWLEDGED, TaskStatus.SNOOZED)  # someone holds these: asked to act, now or later
 
 
 def held_by(ctx: Context, patient_id: str) -> bool:
@@ -42,7 +42,7 @@ def held_by(ctx: Context, patient_id: str) -> bool:
         )
     )
     # Filtered here, not in SQL: SQLite would choose the status index and read every live task in the trust.
-    return any(status in ASKING and (owner == staff_id or team in teams) for owner, team, status in rows)
+    return any(status in HELD and (owner == staff_id or team in teams) for owner, team, status in rows)
 
 
 def get(ctx: Context, task_id: str) -> Task:
