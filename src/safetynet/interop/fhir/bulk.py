@@ -7,22 +7,43 @@ skipped, so importing the same data twice changes nothing, and an import killed 
 on after the last batch that committed. A resource that cannot become part of the record is refused whole, with an
 OperationOutcome naming the file, the line and the field; the rest of its batch is written.
 
-Speed: lines are parsed with orjson and mapped straight to rows (the fhir.resources models are not used here: the
-mapping checks every field it reads); rows go in with one ``executemany`` per table per batch.
+Speed: the main process reads NDJSON a block at a time and hands whole chunks of lines to worker processes, which
+parse them with orjson, map them straight to rows (the fhir.resources models are not used here: the mapping checks
+every field it reads) and encode each row for the database (``_Codec``: a line of COPY text on PostgreSQL, the
+driver's parameters on SQLite), so that what comes back is compact and the writer only checks each resource against
+the record, adds the columns the record decides (version, recorded_at, amendment_reason) and writes: one COPY (or
+``executemany``) per table per batch, the ledger and the audit events included.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from functools import cache
 from pathlib import Path
-from typing import IO, Any
+from sys import intern
+from typing import IO, Any, NamedTuple, TypeVar
 
 import orjson
-from sqlalchemy import JSON, Engine, Integer, String, any_, bindparam, func, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Dialect,
+    Engine,
+    Integer,
+    String,
+    Table,
+    any_,
+    bindparam,
+    create_engine,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -36,7 +57,6 @@ from safetynet.interop.fhir.mapping.base import (
     FHIR_ID,
     MAX_ID,
     Issue,
-    Mapper,
     Refused,
     Res,
     Row,
@@ -58,6 +78,7 @@ from safetynet.interop.fhir.models import FhirImportLedger
 from safetynet.interop.fhir.store import DETAILS, ORGANISATIONS, PATIENTS, STAFF, STAFF_COLUMNS, TEAM_COLUMNS, TEAMS
 
 LEDGER = FhirImportLedger.__table__
+T = TypeVar("T")
 IMPORTER = Actor(name="FHIR import", role=Role.SYSTEM, purpose="FHIR bulk import")
 # Resource types in the order their references need them.
 RANK = {"Organization": 0, "Practitioner": 1, "Patient": 2}
@@ -180,41 +201,76 @@ class ImportReport:
         return {"resourceType": "OperationOutcome", "issue": issues}
 
 
-@dataclass
-class _Raw:
-    """One line of NDJSON, not yet parsed (parsing and mapping happen in worker processes)."""
+class _Raw(NamedTuple):
+    """One line, not yet parsed (a line of a file that is not NDJSON throughout, or one line of ``_Lines``)."""
 
     source: str
     line: int
     raw: bytes
 
 
-@dataclass
-class _Item:
-    """One resource, parsed and mapped to what it would become, before the record is consulted."""
+class _Lines(NamedTuple):
+    """Lines of NDJSON, read in a block and not yet parsed (parsing and mapping happen in worker processes).
+    ``first`` is the number of the first line; blank lines are kept (for the numbering) but count for nothing:
+    ``counted`` is how many are not blank."""
+
+    source: str
+    first: int
+    lines: list[bytes]
+    counted: int
+
+
+class _Parsed(NamedTuple):
+    """One resource of a JSON document (a Bundle's entry, a pretty-printed resource), parsed but not yet mapped."""
 
     source: str
     line: int
     digest: str
-    kind: str = ""
-    ident: str = ""
-    version_id: str = ""
-    last_updated: Any = None
-    what: str = ""  # fact | patient | directory | produced | refused
+    res: Res
+
+
+class _Item(NamedTuple):
+    """One resource, parsed and mapped to what it would become, before the record is consulted.
+
+    Compact, because it travels from a worker process to the writer: a fact arrives as the head of its row, already
+    encoded for the database (``_Codec``), with what the writer checks beside it; the writer adds the columns only
+    the record decides (version, recorded_at, amendment_reason). The ledger row's head is encoded likewise."""
+
+    source: str
+    line: int
+    digest: str
+    kind: str
+    ident: str
+    version_id: str
+    last_updated: datetime | None
+    what: str  # fact | patient | directory | produced | refused
     table: str = ""
-    fields: Row = field(default_factory=dict)
-    extra: Row = field(default_factory=dict)
     tagged: bool = False
-    issues: list[Issue] = field(default_factory=list)
+    issues: list[Issue] | None = None  # refused: why
+    fields: Row | None = None  # patient: the patient_details fields; directory: the row
+    extra: Row | None = None  # patient: the patients fields
+    patient: str | None = None  # fact: the person
+    teams: tuple[tuple[str, str], ...] = ()  # fact: (column, team id) it names
+    staff: tuple[tuple[str, str], ...] = ()  # fact: (column, staff id) it names
+    amendment: str | None = None  # fact: the amendment reason it states
+    row: Any = None  # fact: the head of its row, encoded
+    ledger: Any = None  # the head of its ledger row, encoded
 
 
-def read_items(path: Path) -> Iterator[_Raw | _Item | Refusal]:
+Piece = _Lines | _Raw | _Parsed | Refusal
+BLOCK = 1 << 20  # NDJSON is read this many bytes at a time
+# A blank line (empty, or only the whitespace bytes.strip() removes) in a block of whole lines, after the first
+# (the first is looked at on its own: a pattern that starts with a newline is searched for much faster).
+_BLANK_LINE = re.compile(rb"\n[ \t\r\x0b\x0c]*\n")
+
+
+def read_items(path: Path) -> Iterator[Piece]:
     """Resources in a file: NDJSON (one per line; a line may be a Bundle) or one JSON Bundle / resource."""
     with path.open("rb") as handle:
         yield from read_stream(handle, str(path))
 
 
-def read_stream(handle: IO[bytes], source: str) -> Iterator[_Raw | _Item | Refusal]:
+def read_stream(handle: IO[bytes], source: str) -> Iterator[Piece]:
     number = 0
     first = b""
     while True:
@@ -238,14 +294,33 @@ def read_stream(handle: IO[bytes], source: str) -> Iterator[_Raw | _Item | Refus
             return
         yield from _expand(source, number, whole, data)
         return
-    yield _Raw(source, number, first)
-    for raw in handle:
-        number += 1
-        if raw.strip():
-            yield _Raw(source, number, raw)
+    # NDJSON: whole lines, a block at a time, split but not parsed (the lines are parsed where they are mapped).
+    yield _Lines(source, number, [first.rstrip(b"\n")], 1)
+    number += 1
+    unfinished: list[bytes] = []  # the start of a line whose end is in a later block
+    while True:
+        block = handle.read(BLOCK)
+        if not block:
+            rest = b"".join(unfinished)
+            if rest:
+                yield _Lines(source, number, [rest], 0 if rest.isspace() else 1)
+            return
+        cut = block.rfind(b"\n") + 1
+        if not cut:
+            unfinished.append(block)
+            continue
+        whole_lines = b"".join([*unfinished, block[:cut]]) if unfinished else block[:cut]
+        unfinished = [block[cut:]] if cut < len(block) else []
+        lines = whole_lines.split(b"\n")
+        lines.pop()  # what follows the last newline is in ``rest``
+        count = len(lines)
+        if not lines[0] or lines[0].isspace() or _BLANK_LINE.search(whole_lines):
+            count = sum(1 for line in lines if line and not line.isspace())
+        yield _Lines(source, number, lines, count)
+        number += len(lines)
 
 
-def _expand(source: str, line: int, res: Any, raw: bytes) -> Iterator[_Item | Refusal]:
+def _expand(source: str, line: int, res: Any, raw: bytes) -> Iterator[_Parsed | Refusal]:
     if not isinstance(res, dict) or not isinstance(res.get("resourceType"), str):
         yield Refusal(source, line, "?", [Issue("resourceType", "each line must be a FHIR resource", "structure")])
         return
@@ -256,52 +331,55 @@ def _expand(source: str, line: int, res: Any, raw: bytes) -> Iterator[_Item | Re
                 yield Refusal(source, line, "Bundle", [Issue(f"Bundle.entry[{n}].resource", "is missing", "required")])
                 continue
             body = orjson.dumps(inner, option=orjson.OPT_SORT_KEYS)
-            yield _map(_Item(f"{source} entry {n}", line, _digest(body)), inner)
+            yield _Parsed(f"{source} entry {n}", line, _digest(body), inner)
         return
-    yield _map(_Item(source, line, _digest(raw)), res)
+    yield _Parsed(source, line, _digest(raw), res)
 
 
 def _digest(raw: bytes) -> str:
     return hashlib.blake2b(raw.strip(), digest_size=16).hexdigest()
 
 
-def prepare(item: _Raw | _Item) -> _Item | Refusal | list[_Item | Refusal]:
-    if isinstance(item, _Item):
-        return item
+def prepare(item: _Raw | _Parsed, codecs: _Codecs) -> list[_Item | Refusal]:
+    if isinstance(item, _Parsed):
+        return [_map(item, codecs)]
     try:
         res = orjson.loads(item.raw)
     except orjson.JSONDecodeError as exc:
-        return Refusal(item.source, item.line, "?", [Issue("line", f"not JSON: {exc}", "structure")])
-    found = list(_expand(item.source, item.line, res, item.raw))
-    return found[0] if len(found) == 1 else found
+        return [Refusal(item.source, item.line, "?", [Issue("line", f"not JSON: {exc}", "structure")])]
+    if isinstance(res, dict) and isinstance(res.get("resourceType"), str) and res["resourceType"] != "Bundle":
+        return [_map(_Parsed(item.source, item.line, _digest(item.raw), res), codecs)]  # the usual case
+    return [p if isinstance(p, Refusal) else _map(p, codecs) for p in _expand(item.source, item.line, res, item.raw)]
 
 
-def prepare_chunk(chunk: list[_Raw | _Item | Refusal]) -> list[_Item | Refusal]:
-    """Parse and map a chunk of lines: pure, so it runs in a worker process."""
+def prepare_chunk(chunk: list[Piece], encoding: tuple[str, str]) -> list[_Item | Refusal]:
+    """Parse and map a chunk of lines, and encode the rows for the database (``encoding``: the driver's name and
+    how rows travel, see ``_Codecs``): pure, so it runs in a worker process."""
+    codecs = _codecs(*encoding)
     done: list[_Item | Refusal] = []
-    for item in chunk:
-        if isinstance(item, Refusal):
-            done.append(item)
-            continue
-        made = prepare(item)
-        done.extend(made if isinstance(made, list) else [made])
+    for piece in chunk:
+        if isinstance(piece, _Lines):
+            for offset, raw in enumerate(piece.lines):
+                if raw and not raw.isspace():
+                    done.extend(prepare(_Raw(piece.source, piece.first + offset, raw), codecs))
+        elif isinstance(piece, Refusal):
+            done.append(piece)
+        else:
+            done.extend(prepare(piece, codecs))
     return done
 
 
-def _map(item: _Item, res: Res) -> _Item:
+def _map(parsed: _Parsed, codecs: _Codecs) -> _Item:
     """What the resource would become, from the resource alone (the record is consulted later, in batches)."""
-    kind = str(res.get("resourceType"))
-    item.kind = kind
+    res = parsed.res
+    kind = intern(str(res.get("resourceType")))
     ident = res.get("id")
-    item.ident = ident if isinstance(ident, str) else ""
+    ident = ident if isinstance(ident, str) else ""
     meta: Res = res["meta"] if isinstance(res.get("meta"), dict) else {}
-    item.version_id = str(meta.get("versionId") or "")
-    item.last_updated = parse_datetime(meta.get("lastUpdated"))
-    tags = {
-        t.get("code") for t in meta.get("tag") or [] if isinstance(t, dict) and t.get("system") == codes.RECORD_TABLE
-    }
+    version_id = intern(str(meta.get("versionId") or ""))
+    head = (parsed.source, parsed.line, parsed.digest, kind, ident, version_id, parse_datetime(meta.get("lastUpdated")))
     try:
-        if not item.ident or not FHIR_ID.match(item.ident) or len(item.ident) > MAX_ID:
+        if not ident or not FHIR_ID.match(ident) or len(ident) > MAX_ID:
             raise Refused(
                 [
                     Issue(
@@ -312,25 +390,215 @@ def _map(item: _Item, res: Res) -> _Item:
                 ]
             )
         if kind in PRODUCED_TYPES and not (kind == "Task" and BY_RESOURCE["Task"][0].matches(res)):
-            item.what = "produced"
-        elif kind == "Patient":
-            item.what, item.table = "patient", "patient_details"
-            item.extra, item.fields = patient_fields(res)
-            item.tagged = "patient_details" in tags
-        elif kind in ("Organization", "Practitioner"):
-            item.what = "directory"
+            return _Item(*head, "produced")
+        tags = {
+            t.get("code")
+            for t in meta.get("tag") or []
+            if isinstance(t, dict) and t.get("system") == codes.RECORD_TABLE
+        }
+        ledger = codecs.ledger.head((kind, ident, version_id, parsed.digest, f"{parsed.source}:{parsed.line}"[-500:]))
+        if kind == "Patient":
+            extra, fields = patient_fields(res)
+            tagged = "patient_details" in tags
+            return _Item(*head, "patient", "patient_details", tagged, None, fields, extra, ledger=ledger)
+        if kind in ("Organization", "Practitioner"):
             if kind == "Organization":
-                item.table, item.fields = organization_fields(res)
+                table, fields = organization_fields(res)
             else:
-                item.table, item.fields = "staff", practitioner_fields(res)
-        else:
-            mapper = mapper_for_resource(res)
-            item.what, item.table = "fact", mapper.name
-            item.fields = from_resource(mapper, res)
-            item.tagged = mapper.name in tags
+                table, fields = "staff", practitioner_fields(res)
+            return _Item(*head, "directory", table, False, None, fields, ledger=ledger)
+        mapper = mapper_for_resource(res)
+        fields = from_resource(mapper, res)
+        codec = codecs.table(mapper.name)
+        template = codec.template
+        fields["fact_id"] = ident
+        shared = codecs.shared
+        return _Item(
+            *head,
+            "fact",
+            mapper.name,
+            mapper.name in tags,
+            None,
+            None,
+            None,
+            shared(fields["patient_id"]),
+            tuple([shared((c, fields[c])) for c in TEAM_COLUMNS if fields.get(c)]),
+            tuple([shared((c, fields[c])) for c in STAFF_COLUMNS if fields.get(c)]),
+            fields.get("amendment_reason", template["amendment_reason"]),
+            codec.head([fields.get(name, template[name]) for name in codec.head_names]),
+            ledger,
+        )
     except Refused as exc:
-        item.what, item.issues = "refused", exc.issues
-    return item
+        return _Item(*head, "refused", issues=exc.issues)
+
+
+# --- how rows travel to the database ---------------------------------------------------------------------------
+
+# The columns of a fact's row that only the record decides, and those of a ledger row (the writer adds them).
+FACT_TAIL = ("version", "recorded_at", "amendment_reason")
+LEDGER_TAIL = ("record_table", "record_id", "record_version", "received_at")
+# An audit event's row: its content, then its place in the hash chain (``audit.chain.chain_rows``).
+AUDIT_TAIL = ("seq", "prev_hash", "event_hash")
+AUDIT_NAMES = (*audit_chain.CONTENT, *AUDIT_TAIL)
+# Text COPY: these characters are written escaped (as psycopg does), NULL is \N, booleans t / f.
+_COPY_SPECIAL = re.compile("[\\\\\b\t\n\v\f\r]")
+_COPY_ESCAPES = {"\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v": "\\v", "\f": "\\f", "\r": "\\r"}
+
+
+def _copy_escape(text: str) -> str:
+    if text.isprintable() and "\\" not in text:  # the usual case: nothing to escape
+        return text
+    return _COPY_SPECIAL.sub(lambda m: _COPY_ESCAPES[m.group()], text)
+
+
+def _copy_text(value: Any) -> str:
+    """One value in PostgreSQL's text COPY format, as psycopg writes the same Python value (a JSON column's value
+    goes through ``_copy_json``). The usual types are recognised by identity, the rest as psycopg would."""
+    kind = value.__class__
+    if kind is str:
+        return _copy_escape(value)
+    if value is None:
+        return "\\N"
+    if kind is bool:
+        return "t" if value else "f"
+    if kind is int:
+        return str(value)
+    if kind is datetime or kind is date:
+        return value.isoformat()  # type: ignore[no-any-return]
+    if isinstance(value, str):
+        return _copy_escape(value)
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return _copy_escape(str(value))
+
+
+def _copy_json(value: Any) -> str:
+    return "\\N" if value is None else _copy_escape(orjson.dumps(value).decode())
+
+
+class _Codec:
+    """One table's rows as they travel to the database, in two parts: the head (what the resource alone decides,
+    encoded where it is mapped, in a worker process) and the tail (``tail``: what the record decides, encoded by
+    the writer). ``copy``: a line of PostgreSQL's text COPY format (bytes); ``params``: the driver's parameters,
+    SQLAlchemy's bind processors applied (exactly what ``insert(table)`` would send); ``plain``: the values
+    themselves, inserted through SQLAlchemy."""
+
+    def __init__(self, table: Table, tail: tuple[str, ...], mode: str, dialect: Dialect | None) -> None:
+        self.table = table
+        self.mode = mode
+        self.head_names = tuple(c.name for c in table.columns if c.name != "id" and c.name not in tail)
+        self.names = (*self.head_names, *tail)
+        self.template = defaults(table)
+        columns = [table.c[name] for name in self.names]
+        size = len(self.head_names)
+        json = [n for n, c in enumerate(columns) if isinstance(c.type, JSON)]
+        self._json_head = [n for n in json if n < size]
+        self._json_tail = [n - size for n in json if n >= size]
+        processors: list[tuple[int, Callable[[Any], Any]]] = []
+        if mode == "params" and dialect is not None:
+            for n, column in enumerate(columns):
+                processor = column.type.dialect_impl(dialect).bind_processor(dialect)
+                if processor is not None:
+                    processors.append((n, processor))
+        self._head_processors = [(n, p) for n, p in processors if n < size]
+        self._tail_processors = [(n - size, p) for n, p in processors if n >= size]
+        listing = ", ".join(f'"{name}"' for name in self.names)
+        self.copy_sql = f'COPY "{table.name}" ({listing}) FROM STDIN'
+        self.insert_sql = f'INSERT INTO "{table.name}" ({listing}) VALUES ({", ".join("?" * len(self.names))})'
+
+    def head(self, values: Sequence[Any]) -> Any:
+        if self.mode == "copy":
+            return self._copy(values, self._json_head, "\t")
+        return self._processed(values, self._head_processors)
+
+    def row(self, values: Row) -> Any:
+        """A whole row from its values by column name (the table's defaults for the rest)."""
+        template = self.template
+        head = self.head([values.get(name, template[name]) for name in self.head_names])
+        return head + self.tail([values.get(name, template[name]) for name in self.names[len(self.head_names) :]])
+
+    def tail(self, values: Sequence[Any]) -> Any:
+        if self.mode == "copy":
+            return self._copy(values, self._json_tail, "\n")
+        return self._processed(values, self._tail_processors)
+
+    @staticmethod
+    def _copy(values: Sequence[Any], json: list[int], end: str) -> bytes:
+        # Strings that need no escaping (most values) are taken as they are, without a call.
+        texts = [v if v.__class__ is str and v.isprintable() and "\\" not in v else _copy_text(v) for v in values]
+        for n in json:
+            texts[n] = _copy_json(values[n])
+        return ("\t".join(texts) + end).encode()
+
+    @staticmethod
+    def _processed(values: Sequence[Any], processors: list[tuple[int, Callable[[Any], Any]]]) -> tuple[Any, ...]:
+        if not processors:
+            return tuple(values)
+        done = list(values)
+        for position, processor in processors:
+            done[position] = processor(done[position])
+        return tuple(done)
+
+    def write(self, session: Session, rows: list[Any]) -> None:
+        """Insert rows (each its head and tail joined): COPY on PostgreSQL, executemany elsewhere."""
+        if self.mode == "copy":
+            raw = session.connection().connection.driver_connection
+            assert raw is not None
+            with raw.cursor() as cursor, cursor.copy(self.copy_sql) as copy:
+                copy.write(b"".join(rows))
+        elif self.mode == "params":
+            session.connection().exec_driver_sql(self.insert_sql, rows)
+        else:
+            session.execute(insert(self.table), [dict(zip(self.names, row, strict=True)) for row in rows])
+
+
+class _Codecs:
+    """Every table's ``_Codec`` for one database driver, made once per process."""
+
+    def __init__(self, drivername: str, mode: str) -> None:
+        self.mode = mode
+        self._shared: dict[Any, Any] = {}
+        self.dialect = create_engine(f"{drivername}://").dialect if mode == "params" else None
+        self._tables: dict[str, _Codec] = {}
+        self.ledger = _Codec(FhirImportLedger.__table__, LEDGER_TAIL, mode, self.dialect)  # type: ignore[arg-type]
+        self.audit = _Codec(audit_chain.EVENTS, AUDIT_TAIL, mode, self.dialect)
+
+    def shared(self, value: T) -> T:
+        """One object for equal values (people, teams, staff named again and again), so that a chunk of items is
+        pickled with each once, and unpickled into fewer objects."""
+        if len(self._shared) > 100_000:
+            self._shared.clear()
+        return self._shared.setdefault(value, value)  # type: ignore[no-any-return]
+
+    def table(self, name: str) -> _Codec:
+        codec = self._tables.get(name)
+        if codec is None:
+            codec = self._tables[name] = _Codec(BY_TABLE[name][0].table, FACT_TAIL, self.mode, self.dialect)
+        return codec
+
+
+@cache
+def _codecs(drivername: str, mode: str) -> _Codecs:
+    return _Codecs(drivername, mode)
+
+
+def encoding_for(engine: Engine) -> tuple[str, str]:
+    """(driver name, mode) for ``_Codecs``: COPY on PostgreSQL through psycopg; the driver's parameters on SQLite
+    (when the engine encodes JSON the default way); otherwise plain values through SQLAlchemy."""
+    dialect = engine.dialect
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        return engine.url.drivername, "copy"
+    if (
+        dialect.name == "sqlite"
+        and dialect.paramstyle == "qmark"
+        and getattr(dialect, "_json_serializer", None) is None
+    ):
+        return engine.url.drivername, "params"
+    return engine.url.drivername, "plain"
 
 
 def files_in(path: Path) -> list[Path]:
@@ -366,13 +634,15 @@ class Importer:
         self.workers = workers
         self.after_batch = after_batch
         self.report = ImportReport()
+        self.encoding = encoding_for(engine)
+        self.codecs = _codecs(*self.encoding)
         with Session(engine) as session:
             self.patients = set(session.scalars(select(PATIENTS.c.id)))
             self.teams = set(session.scalars(select(TEAMS.c.id)))
             self.staff = set(session.scalars(select(STAFF.c.id)))
             self.organisations = set(session.scalars(select(ORGANISATIONS.c.id)))
 
-    def run(self, items: Iterable[_Raw | _Item | Refusal]) -> ImportReport:
+    def run(self, items: Iterable[Piece]) -> ImportReport:
         for prepared in self._prepared(items):
             batch = []
             for item in prepared:
@@ -385,17 +655,17 @@ class Importer:
                 self._batch(batch)
         return self.report
 
-    def _prepared(self, items: Iterable[_Raw | _Item | Refusal]) -> Iterator[list[_Item | Refusal]]:
+    def _prepared(self, items: Iterable[Piece]) -> Iterator[list[_Item | Refusal]]:
         chunks = _chunks(items, self.batch_size)
         if self.workers <= 0:
-            yield from (prepare_chunk(chunk) for chunk in chunks)
+            yield from (prepare_chunk(chunk, self.encoding) for chunk in chunks)
             return
         from concurrent.futures import Future, ProcessPoolExecutor
 
         with ProcessPoolExecutor(max_workers=self.workers) as pool:
             pending: list[Future[list[_Item | Refusal]]] = []
             for chunk in chunks:
-                pending.append(pool.submit(prepare_chunk, chunk))
+                pending.append(pool.submit(prepare_chunk, chunk, self.encoding))
                 if len(pending) > self.workers + 1:
                     yield pending.pop(0).result()
             for future in pending:
@@ -419,7 +689,7 @@ class Importer:
                     continue
                 known["exact"].add((key, item.digest))
                 if item.what == "refused":
-                    self._refuse(item, item.issues)
+                    self._refuse(item, item.issues or [])
                     continue
                 if item.version_id and key in known["versions"]:
                     self._refuse(
@@ -474,15 +744,42 @@ class Importer:
         return {"exact": exact, "versions": versions}
 
 
-def _chunks(items: Iterable[_Raw | _Item | Refusal], size: int) -> Iterator[list[_Raw | _Item | Refusal]]:
-    chunk: list[_Raw | _Item | Refusal] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
+def _chunks(pieces: Iterable[Piece], size: int) -> Iterator[list[Piece]]:
+    """Pieces in chunks of ``size`` resources (lines, or resources of a JSON document): a chunk is one batch."""
+    chunk: list[Piece] = []
+    held = 0
+    for piece in pieces:
+        if isinstance(piece, _Lines):
+            while held + piece.counted > size:
+                take = size - held
+                cut = take if piece.counted == len(piece.lines) else _after(piece.lines, take)
+                chunk.append(_Lines(piece.source, piece.first, piece.lines[:cut], take))
+                yield chunk
+                chunk, held = [], 0
+                piece = _Lines(piece.source, piece.first + cut, piece.lines[cut:], piece.counted - take)
+            if not piece.counted:
+                continue
+            chunk.append(piece)
+            held += piece.counted
+        else:
+            chunk.append(piece)
+            held += 1
+        if held >= size:
             yield chunk
-            chunk = []
+            chunk, held = [], 0
     if chunk:
         yield chunk
+
+
+def _after(lines: list[bytes], wanted: int) -> int:
+    """Where the ``wanted``-th line that is not blank ends."""
+    seen = 0
+    for n, line in enumerate(lines):
+        if line and not line.isspace():
+            seen += 1
+            if seen == wanted:
+                return n + 1
+    return len(lines)
 
 
 class _Work:
@@ -492,8 +789,13 @@ class _Work:
         self.importer = importer
         self.session = session
         self.now = now
-        self.rows: dict[str, list[Row]] = defaultdict(list)
-        self.ledger: list[Row] = []
+        self.codecs = importer.codecs
+        self.copy = self.codecs.mode == "copy"
+        self.now_text = _copy_text(now)  # the ledger's received_at, encoded once a batch
+        self.now_param = None if self.copy else self.codecs.ledger.tail((None, None, None, now))[-1]
+        self.rows: dict[str, list[Row]] = defaultdict(list)  # the directory and people, as dicts
+        self.encoded: dict[str, list[Any]] = defaultdict(list)  # facts, encoded (``_Codec``)
+        self.ledger: list[Any] = []  # encoded
         self.people: set[str] = set()
         self.per_person: dict[str, int] = defaultdict(int)
         self.count = 0
@@ -528,7 +830,7 @@ class _Work:
                 if item.ident in self.importer.patients:
                     people.append(item.ident)
                 else:
-                    numbers.append(str(item.extra.get("nhs_number")))
+                    numbers.append(str((item.extra or {}).get("nhs_number")))
         for table, ids in by_table.items():
             self._prefetch(BY_TABLE[table][0].table, table, sorted(set(ids)), by_patient=False)
         if people:
@@ -567,19 +869,12 @@ class _Work:
             self._fact(item)
 
     def _record(self, item: _Item, table: str, record_id: str, version: int) -> None:
-        self.ledger.append(
-            {
-                "resource_type": item.kind,
-                "resource_id": item.ident,
-                "version_id": item.version_id,
-                "content_hash": item.digest,
-                "record_table": table,
-                "record_id": record_id,
-                "record_version": version,
-                "source": f"{item.source}:{item.line}"[-500:],
-                "received_at": self.now,
-            }
-        )
+        tail: Any
+        if self.copy:  # the usual case, written out: what the codec's tail would make
+            tail = f"{table}\t{_copy_escape(record_id)}\t{version}\t{self.now_text}\n".encode()
+        else:  # received_at is the same for the whole batch: encoded once
+            tail = (*self.codecs.ledger.tail((table, record_id, version, None))[:-1], self.now_param)
+        self.ledger.append(item.ledger + tail)
         self.count += 1
 
     def _recorded_at(self, item: _Item, after: datetime | None) -> datetime:
@@ -626,56 +921,45 @@ class _Work:
         return current + 1, latest[1] if latest else None, latest[2] if latest else None
 
     def _fact(self, item: _Item) -> None:
-        mapper = BY_TABLE[item.table][0]
-        fields = item.fields
         issues = []
-        patient = fields["patient_id"]
+        patient = item.patient
         if patient and not self.has_patient(patient):
+            subject = BY_TABLE[item.table][0].subject
             issues.append(
-                Issue(f"{item.kind}.{mapper.subject}", f"Patient/{patient} is not known to this record", "not-found")
+                Issue(f"{item.kind}.{subject}", f"Patient/{patient} is not known to this record", "not-found")
             )
-        for column in TEAM_COLUMNS:
-            if fields.get(column) and not self.has_team(fields[column]):
+        for column, team in item.teams:
+            if not self.has_team(team):
                 issues.append(
-                    Issue(
-                        f"{item.kind}.{column}",
-                        f"Organization/{fields[column]} is not a team of this trust",
-                        "not-found",
-                    )
+                    Issue(f"{item.kind}.{column}", f"Organization/{team} is not a team of this trust", "not-found")
                 )
-        for column in STAFF_COLUMNS:
-            if fields.get(column) and not self.has_staff(fields[column]):
+        for column, staff in item.staff:
+            if not self.has_staff(staff):
                 issues.append(
-                    Issue(
-                        f"{item.kind}.{column}",
-                        f"Practitioner/{fields[column]} is not a member of staff here",
-                        "not-found",
-                    )
+                    Issue(f"{item.kind}.{column}", f"Practitioner/{staff} is not a member of staff here", "not-found")
                 )
         if issues:
             raise Refused(issues)
         version, previous_at, previous_patient = self._next_version(item, item.ident)
         if previous_patient is not None and previous_patient != patient:
-            raise Refused(
-                [Issue(f"{item.kind}.{mapper.subject}", "a fact cannot move to another person", "business-rule")]
-            )
+            subject = BY_TABLE[item.table][0].subject
+            raise Refused([Issue(f"{item.kind}.{subject}", "a fact cannot move to another person", "business-rule")])
         recorded_at = self._recorded_at(item, previous_at)
-        row = mapper_row(mapper, fields)
-        row["fact_id"] = item.ident
-        row["version"] = version
-        row["recorded_at"] = recorded_at
-        if version == 1:
-            row["amendment_reason"] = None
-        elif not row.get("amendment_reason"):
-            row["amendment_reason"] = f"updated by FHIR import from {item.source}"[:1000]
-        self.rows[item.table].append(row)
+        amendment = None if version == 1 else item.amendment or f"updated by FHIR import from {item.source}"[:1000]
+        if self.copy:  # the usual case, written out: what the codec's tail would make
+            reason = "\\N" if amendment is None else _copy_escape(amendment)
+            tail = f"{version}\t{recorded_at.isoformat()}\t{reason}\n".encode()
+        else:
+            tail = self.codecs.table(item.table).tail((version, recorded_at, amendment))
+        self.encoded[item.table].append(item.row + tail)
+        assert patient is not None  # from_resource requires it
         self._latest[item.table][item.ident] = (version, recorded_at, patient)
         self._record(item, item.table, item.ident, version)
         self.people.add(patient)
         self.per_person[patient] += 1
 
     def _patient(self, item: _Item) -> None:
-        patient_f, details_f, ident = item.extra, item.fields, item.ident
+        patient_f, details_f, ident = item.extra or {}, item.fields or {}, item.ident
         number = patient_f["nhs_number"]
         exists = self.has_patient(ident)
         if not exists:
@@ -716,7 +1000,7 @@ class _Work:
         self.per_person[ident] += 1
 
     def _directory(self, item: _Item) -> None:
-        table_name, fields, ident = item.table, dict(item.fields), item.ident
+        table_name, fields, ident = item.table, dict(item.fields or {}), item.ident
         fields["id"] = ident
         if fields.get("created_at") is None or fields["created_at"] > self.now:
             fields["created_at"] = self.now
@@ -767,19 +1051,25 @@ class _Work:
 
     def flush(self, ctx: Context) -> None:
         """Insert everything, in an order that satisfies the foreign keys, with the ledger and the audit."""
-        order = ["organisations", "teams", "staff", "patients", "patient_details", *BY_TABLE]
-        for name in order:
+        tables = {
+            "organisations": ORGANISATIONS,
+            "teams": TEAMS,
+            "staff": STAFF,
+            "patients": PATIENTS,
+            "patient_details": DETAILS,
+        }
+        for name, table in tables.items():
             rows = self.rows.get(name)
             if rows:
-                table = {"organisations": ORGANISATIONS, "teams": TEAMS, "staff": STAFF, "patients": PATIENTS}.get(name)
-                target = (
-                    table if table is not None else (DETAILS if name == "patient_details" else BY_TABLE[name][0].table)
-                )
-                write_rows(self.session, target, rows)
+                write_rows(self.session, table, rows)
+        for name in BY_TABLE:
+            encoded = self.encoded.get(name)
+            if encoded:
+                self.codecs.table(name).write(self.session, encoded)
         for table, ident, changes in self.updates:
             self.session.execute(update(table).where(table.c.id == ident).values(**changes))
         if self.ledger:
-            write_rows(self.session, LEDGER, self.ledger)
+            self.codecs.ledger.write(self.session, self.ledger)
         audit = [
             {
                 "at": self.now,
@@ -795,10 +1085,18 @@ class _Work:
             }
             for person, count in sorted(self.per_person.items())
         ]
-        if audit:
-            # Chained like every other event (the head moves in this transaction), so `audit verify` holds after
-            # an import; a plain insert would leave rows outside the chain.
+        if not audit:
+            return
+        # Chained like every other event (the head moves in this transaction), so `audit verify` holds after an
+        # import; a plain insert would leave rows outside the chain.
+        if self.codecs.mode != "copy":
             audit_chain.append_rows(self.session.connection(), audit)
+            return
+        chained = audit_chain.chain_rows(
+            self.session.connection(), [tuple(row[name] for name in audit_chain.CONTENT) for row in audit]
+        )
+        codec = self.codecs.audit
+        codec.write(self.session, [codec.row(dict(zip(AUDIT_NAMES, row, strict=True))) for row in chained])
 
 
 def one_of(session: Session, column: Any, values: list[str]) -> Any:
@@ -832,13 +1130,6 @@ def write_rows(session: Session, table: Any, rows: list[Row]) -> None:
             )
 
 
-def mapper_row(mapper: Mapper, fields: Row) -> Row:
-    columns = mapper.columns
-    row = _template(mapper.name) | {k: v for k, v in fields.items() if k in columns}
-    row.pop("id", None)
-    return row
-
-
 _TEMPLATES: dict[str, Row] = {}
 
 
@@ -869,7 +1160,7 @@ def import_paths(
         after_batch=after_batch,
     )
 
-    def items() -> Iterator[_Raw | _Item | Refusal]:
+    def items() -> Iterator[Piece]:
         for path in paths:
             for file in files_in(path):
                 yield from read_items(file)

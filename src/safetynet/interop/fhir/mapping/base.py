@@ -54,6 +54,9 @@ class Refused(Exception):
         super().__init__("; ".join(f"{i.expression}: {i.message}" for i in self.issues))
 
 
+_STEPS: dict[str, tuple[str, ...]] = {}  # dotted paths the mappers read, split once
+
+
 class Reader:
     """Reads a resource for a mapper, collecting issues instead of stopping at the first."""
 
@@ -68,7 +71,10 @@ class Reader:
     def get(self, path: str) -> Any:
         """A value by dotted path; list steps take the first item (``code.coding.code``)."""
         value: Any = self.res
-        for step in path.split("."):
+        steps = _STEPS.get(path)
+        if steps is None:
+            steps = _STEPS[path] = tuple(path.split("."))
+        for step in steps:
             if isinstance(value, list):
                 value = value[0] if value else None
             if not isinstance(value, dict):
@@ -237,33 +243,74 @@ def _encode(column: Column[Any], value: Any) -> tuple[str, Any]:
     return "valueString", str(value)
 
 
+Decoder = Callable[[Res], tuple[Any, str | None]]
+
+
 def _decode(column: Column[Any], item: Res) -> tuple[Any, str | None]:
     """(value, problem) for one sub-extension."""
+    return _decoder(column)(item)
+
+
+def _decoder(column: Column[Any]) -> Decoder:
+    """How a column's sub-extension is read, chosen once per column."""
     kind = column.type
     if isinstance(kind, Boolean):
-        value = item.get("valueBoolean")
-        return (value, None) if isinstance(value, bool) else (None, "must be valueBoolean")
+        return _decode_boolean
     if isinstance(kind, Integer):
-        value = item.get("valueInteger")
-        ok = isinstance(value, int) and not isinstance(value, bool)
-        return (value, None) if ok else (None, "must be valueInteger")
+        return _decode_integer
     if isinstance(kind, UTCDateTime):
-        parsed = parse_datetime(item.get("valueDateTime"))
-        return (parsed, None) if parsed else (None, "must be valueDateTime")
+        return _decode_moment
     if isinstance(kind, Date):
-        try:
-            return date.fromisoformat(str(item.get("valueDate"))), None
-        except ValueError:
-            return None, "must be valueDate"
+        return _decode_date
+    if isinstance(kind, JSON):
+        return _decode_json
+    return _decode_string
+
+
+def _decode_boolean(item: Res) -> tuple[Any, str | None]:
+    value = item.get("valueBoolean")
+    return (value, None) if isinstance(value, bool) else (None, "must be valueBoolean")
+
+
+def _decode_integer(item: Res) -> tuple[Any, str | None]:
+    value = item.get("valueInteger")
+    ok = isinstance(value, int) and not isinstance(value, bool)
+    return (value, None) if ok else (None, "must be valueInteger")
+
+
+def _decode_moment(item: Res) -> tuple[Any, str | None]:
+    parsed = parse_datetime(item.get("valueDateTime"))
+    return (parsed, None) if parsed else (None, "must be valueDateTime")
+
+
+def _decode_date(item: Res) -> tuple[Any, str | None]:
+    try:
+        return date.fromisoformat(str(item.get("valueDate"))), None
+    except ValueError:
+        return None, "must be valueDate"
+
+
+def _decode_string(item: Res) -> tuple[Any, str | None]:
+    text = item.get("valueString")
+    return (text, None) if isinstance(text, str) else (None, "must be valueString")
+
+
+def _decode_json(item: Res) -> tuple[Any, str | None]:
     text = item.get("valueString")
     if not isinstance(text, str):
         return None, "must be valueString"
-    if isinstance(kind, JSON):
-        try:
-            return orjson.loads(text), None
-        except orjson.JSONDecodeError:
-            return None, "must be JSON text"
-    return text, None
+    try:
+        return orjson.loads(text), None
+    except orjson.JSONDecodeError:
+        return None, "must be JSON text"
+
+
+@cache
+def _decoders(table: Table) -> dict[str, Decoder]:
+    return {column.name: _decoder(column) for column in table.columns}
+
+
+BOOKKEEPING = frozenset({"id", "patient_id", "fact_id", "version", "recorded_at"})
 
 
 def fact_extension(table: Table, row: Row, columns: Iterable[str]) -> Res | None:
@@ -279,16 +326,17 @@ def fact_extension(table: Table, row: Row, columns: Iterable[str]) -> Res | None
 
 def read_fact_extension(reader: Reader, table: Table, allowed: frozenset[str] = frozenset()) -> Row:
     found: Row = {}
+    decoders = _decoders(table)
     for n, ext in enumerate(reader.res.get("extension") or []):
         if not isinstance(ext, dict) or ext.get("url") != codes.FACT_EXTENSION:
             continue
         for m, item in enumerate(ext.get("extension") or []):
             name = str(item.get("url")) if isinstance(item, dict) else ""
-            bookkeeping = name in ("id", "patient_id", "fact_id", "version", "recorded_at") and name not in allowed
-            if name not in table.columns or bookkeeping:
+            decode = decoders.get(name)
+            if decode is None or (name in BOOKKEEPING and name not in allowed):
                 reader.problem(f"extension[{n}].extension[{m}]", f"{name!r} is not a field of {table.name}")
                 continue
-            value, problem = _decode(table.columns[name], item)
+            value, problem = decode(item)
             if problem:
                 reader.problem(f"extension[{n}].extension[{m}]", f"{name} {problem}")
             else:
@@ -381,9 +429,14 @@ def from_resource(mapper: Mapper, res: Res) -> Row:
     extension = read_fact_extension(reader, mapper.table)
     # Natural fields win for the columns they carry; the extension for the rest (and for what the status said,
     # once the status says entered-in-error); what a mapper reads besides is the fallback for other systems.
-    fallback = {k: v for k, v in read.items() if k not in mapper.natural}
-    natural = {k: v for k, v in read.items() if k in mapper.natural}
-    fields = fallback | {k: v for k, v in extension.items() if k not in mapper.natural} | natural
+    carried = mapper.natural
+    fields = {k: v for k, v in read.items() if k not in carried}
+    for k, v in extension.items():
+        if k not in carried:
+            fields[k] = v
+    for k, v in read.items():
+        if k in carried:
+            fields[k] = v
     if erroneous and mapper.status_columns:
         fields |= {k: extension[k] for k in mapper.status_columns if k in extension}
     if mapper.error_in == "extension":
