@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from safetynet.audit import chain
 from safetynet.audit.chain import Verification
@@ -41,38 +43,64 @@ def record(
     return event
 
 
+# Reads are audited at commit, not when they happen. Appending to the hash chain updates its one head row, which
+# every writer waits for until it commits: an event flushed as the read happened would hold that lock for the rest
+# of the request (and on SQLite, the whole database's write lock), so that concurrent requests queued behind each
+# other and, under load, failed with "database is locked". Kept until commit, the reads join the chain in the
+# commit's own flush, holding the lock for milliseconds. They commit, or vanish, with the unit of work as before.
+_PENDING_READS = "safetynet.audit.pending_reads"
+
+
+def _read_row(ctx: Context, entity: str, patient_id: str, detail: str | None) -> dict[str, Any]:
+    return {
+        "at": ctx.clock.now(),
+        "actor_name": ctx.actor.name,
+        "actor_role": str(ctx.actor.role),
+        "actor_staff_id": ctx.actor.staff_id,
+        "action": "read",
+        "entity": entity,
+        "entity_id": None,
+        "patient_id": patient_id,
+        "purpose": ctx.actor.purpose,
+        "detail": detail,
+    }
+
+
 def record_read(ctx: Context, *, entity: str, patient_id: str, detail: str | None = None) -> None:
+    """Audit a read of a person's record, at the unit of work's commit."""
     if ctx.audit_reads:
-        record(ctx, action="read", entity=entity, patient_id=patient_id, detail=detail)
+        ctx.session.info.setdefault(_PENDING_READS, []).append(_read_row(ctx, entity, patient_id, detail))
 
 
 def record_reads(ctx: Context, patient_ids: Sequence[str], *, entity: str, detail: str | None = None) -> None:
     """``record_read`` for many people at once (a caseload, a board): the same events, chained in one insert."""
-    if not ctx.audit_reads or not patient_ids:
-        return
-    ctx.session.flush()  # events already pending join the chain first, in order
-    now = ctx.clock.now()
-    chain.append_rows(
-        ctx.session.connection(),
-        [
-            {
-                "at": now,
-                "actor_name": ctx.actor.name,
-                "actor_role": str(ctx.actor.role),
-                "actor_staff_id": ctx.actor.staff_id,
-                "action": "read",
-                "entity": entity,
-                "entity_id": None,
-                "patient_id": patient_id,
-                "purpose": ctx.actor.purpose,
-                "detail": detail,
-            }
-            for patient_id in patient_ids
-        ],
-    )
+    if ctx.audit_reads and patient_ids:
+        ctx.session.info.setdefault(_PENDING_READS, []).extend(
+            _read_row(ctx, entity, patient_id, detail) for patient_id in patient_ids
+        )
+
+
+def flush_reads(session: Session) -> None:
+    """Chain and insert the reads recorded so far in this unit of work (the commit does this by itself)."""
+    pending = session.info.pop(_PENDING_READS, None)
+    if pending:
+        session.flush()  # writes made in the unit of work join the chain first
+        chain.append_rows(session.connection(), pending)
+
+
+@event.listens_for(Session, "before_commit")
+def _reads_at_commit(session: Session) -> None:
+    flush_reads(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _reads_vanish_on_rollback(session: Session, _previous: Any) -> None:
+    session.info.pop(_PENDING_READS, None)
 
 
 def events_for_patient(ctx: Context, patient_id: str) -> list[AuditEvent]:
+    """Every audit event about this person, in chain order: reads this unit of work recorded included."""
+    flush_reads(ctx.session)
     stmt = select(AuditEvent).where(AuditEvent.patient_id == patient_id).order_by(AuditEvent.id)
     return list(ctx.session.scalars(stmt))
 

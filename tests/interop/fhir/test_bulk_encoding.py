@@ -91,3 +91,38 @@ def test_text_that_copy_escapes_arrives_as_sent(
     assert report.imported == len(AWKWARD)
     assert stored == {f"awkward-{n}": text for n, text in enumerate(AWKWARD)}
     assert shown == stored
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_a_resource_holding_a_nul_character_is_refused_alone(
+    client: TestClient, fresh_url: str, tmp_path: Path, workers: int
+) -> None:
+    """No text in the record may hold U+0000 (PostgreSQL refuses it): that resource is refused with its line and
+    the reason, the others import, rather than the whole import failing."""
+    directory(client)
+
+    def condition(n: int, note: str) -> bytes:
+        return orjson.dumps(
+            {
+                "resourceType": "Condition",
+                "id": f"nul-{n}",
+                "subject": {"reference": f"Patient/{PATIENT}"},
+                "code": {"coding": [{"system": codes.ICD10, "code": "F20.0"}]},
+                "onsetDateTime": "2024-01-01",
+                "note": [{"text": note}],
+            }
+        )
+
+    # The third is text that only looks like an escaped NUL: a backslash, then "u0000".
+    lines = [condition(0, "fine"), condition(1, "bad\x00byte"), condition(2, "looks like \\u0000 but is not")]
+    path = tmp_path / "Condition.ndjson"
+    path.write_bytes(b"\n".join(lines))
+    engine = make_engine(fresh_url)
+    report = bulk.import_paths(engine, [path], CLOCK, batch_size=2, workers=workers)
+    with Session(engine) as session:
+        stored = dict(session.execute(select(Diagnosis.fact_id, Diagnosis.note)).tuples().all())
+    engine.dispose()
+    assert [(r.line, [i.message for i in r.issues]) for r in report.refused] == [
+        (2, ["text must not contain NUL characters (U+0000)"])
+    ]
+    assert stored == {"nul-0": "fine", "nul-2": "looks like \\u0000 but is not"}

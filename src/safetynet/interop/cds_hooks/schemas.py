@@ -14,6 +14,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from safetynet.interop.text import NUL_MESSAGE, has_nul
+
 Indicator = Literal["info", "warning", "critical"]
 
 
@@ -26,18 +28,9 @@ class _Out(BaseModel):
 
 
 def _refuse_nul(value: Any) -> None:
-    """NUL characters (U+0000) anywhere in a request, extensions included: no text in the record may hold one
-    (PostgreSQL refuses them), so such a request is malformed (400), never a failure further in."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError("text must not contain NUL characters (U+0000)")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _refuse_nul(key)
-            _refuse_nul(item)
-    elif isinstance(value, list):
-        for item in value:
-            _refuse_nul(item)
+    """NUL characters anywhere in a request, extensions included: such a request is malformed (400)."""
+    if has_nul(value):
+        raise ValueError(NUL_MESSAGE)
 
 
 class _In(BaseModel):

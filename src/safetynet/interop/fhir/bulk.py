@@ -76,6 +76,7 @@ from safetynet.interop.fhir.mapping.people import (
 )
 from safetynet.interop.fhir.models import FhirImportLedger
 from safetynet.interop.fhir.store import DETAILS, ORGANISATIONS, PATIENTS, STAFF, STAFF_COLUMNS, TEAM_COLUMNS, TEAMS
+from safetynet.interop.text import NUL_MESSAGE, has_nul
 
 LEDGER = FhirImportLedger.__table__
 T = TypeVar("T")
@@ -227,6 +228,12 @@ class _Parsed(NamedTuple):
     line: int
     digest: str
     res: Res
+    nul: bool = False  # holds a NUL character (U+0000), which no text in the record may hold
+
+
+def _nul(raw: bytes, res: Any) -> bool:
+    """Does the resource hold a NUL character? JSON writes one as \\u0000, so only then is it looked for."""
+    return b"\\u0000" in raw and has_nul(res)
 
 
 class _Item(NamedTuple):
@@ -331,9 +338,9 @@ def _expand(source: str, line: int, res: Any, raw: bytes) -> Iterator[_Parsed | 
                 yield Refusal(source, line, "Bundle", [Issue(f"Bundle.entry[{n}].resource", "is missing", "required")])
                 continue
             body = orjson.dumps(inner, option=orjson.OPT_SORT_KEYS)
-            yield _Parsed(f"{source} entry {n}", line, _digest(body), inner)
+            yield _Parsed(f"{source} entry {n}", line, _digest(body), inner, _nul(body, inner))
         return
-    yield _Parsed(source, line, _digest(raw), res)
+    yield _Parsed(source, line, _digest(raw), res, _nul(raw, res))
 
 
 def _digest(raw: bytes) -> str:
@@ -348,7 +355,7 @@ def prepare(item: _Raw | _Parsed, codecs: _Codecs) -> list[_Item | Refusal]:
     except orjson.JSONDecodeError as exc:
         return [Refusal(item.source, item.line, "?", [Issue("line", f"not JSON: {exc}", "structure")])]
     if isinstance(res, dict) and isinstance(res.get("resourceType"), str) and res["resourceType"] != "Bundle":
-        return [_map(_Parsed(item.source, item.line, _digest(item.raw), res), codecs)]  # the usual case
+        return [_map(_Parsed(item.source, item.line, _digest(item.raw), res, _nul(item.raw, res)), codecs)]  # usually
     return [p if isinstance(p, Refusal) else _map(p, codecs) for p in _expand(item.source, item.line, res, item.raw)]
 
 
@@ -379,6 +386,8 @@ def _map(parsed: _Parsed, codecs: _Codecs) -> _Item:
     version_id = intern(str(meta.get("versionId") or ""))
     head = (parsed.source, parsed.line, parsed.digest, kind, ident, version_id, parse_datetime(meta.get("lastUpdated")))
     try:
+        if parsed.nul:
+            raise Refused([Issue(kind, NUL_MESSAGE, "value")])
         if not ident or not FHIR_ID.match(ident) or len(ident) > MAX_ID:
             raise Refused(
                 [
