@@ -9,8 +9,9 @@ SYNTH_PATIENTS ?= 500
 POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
 # Debian packages the product and its tests need: Chromium, which prints the review packs' PDFs and runs the browser
-# tests (Playwright cannot download its own browser here), pdftotext to read PDFs back, and fonts.
-SYSTEM_PACKAGES = chromium poppler-utils fonts-dejavu-core fonts-liberation
+# tests (Playwright cannot download its own browser here), pdftotext to read PDFs back, and fonts; and wrk, the load
+# generator of the CDS Hooks benchmark.
+SYSTEM_PACKAGES = chromium poppler-utils fonts-dejavu-core fonts-liberation wrk
 
 .PHONY: setup run test lint typecheck layers audit-deps test-sqlite test-postgresql bench clean
 
