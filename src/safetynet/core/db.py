@@ -58,10 +58,17 @@ def database_url() -> str:
     return os.environ.get("SAFETYNET_DATABASE_URL", DEFAULT_DATABASE_URL)
 
 
+SQLITE_BUSY_SECONDS = 30
+
+
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     url = url or database_url()
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    if url.startswith("sqlite"):
+        # Wait up to 30 s for another writer (Python's default is 5 s): under a burst of requests every commit queues
+        # for SQLite's one write lock, and a busy machine can keep a commit waiting longer than 5 s.
+        kwargs.setdefault("connect_args", {}).setdefault("timeout", SQLITE_BUSY_SECONDS)
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
