@@ -33,6 +33,7 @@ from safetynet.web.settings import WebSettings
 from tests.conftest import Databases
 from tests.web.conftest import browser_page, serving, sign_in
 from tests.web.test_browser import serious_violations
+from tests.web.test_browser import sign_in as browser_sign_in
 
 pytestmark = pytest.mark.slow
 PASSWORD = "a synthetic password 4 tests"
@@ -181,11 +182,7 @@ def test_in_the_browser_a_safety_lead_reads_a_chart_and_axe_finds_nothing_seriou
     dashboard: SimpleNamespace, browser: Any
 ) -> None:
     with serving(dashboard.app) as url, browser_page(browser, url) as page:
-        page.goto("/sign-in")
-        page.get_by_label("Username").fill("lead")
-        page.get_by_label("Password", exact=True).fill(PASSWORD)
-        with page.expect_navigation():
-            page.get_by_role("button", name="Sign in").click()
+        browser_sign_in(page, "lead", PASSWORD)
         page.get_by_role("link", name="Indicators").first.click()
         page.get_by_role("heading", name="Trust indicators", level=1).wait_for()
         found = {"overview": serious_violations(page)}

@@ -31,6 +31,7 @@ from tests.conftest import Databases
 from tests.oversight.tiny import d, tables
 from tests.web.conftest import browser_page, serving, sign_in
 from tests.web.test_browser import serious_violations
+from tests.web.test_browser import sign_in as browser_sign_in
 
 PASSWORD = "a synthetic password 4 tests"
 NOW = datetime(2024, 4, 2, 9, tzinfo=UTC)
@@ -72,6 +73,22 @@ def _extract(directory: Path, provider: str, contacts: int, not_attended: int) -
     return directory
 
 
+def _with_accounts(databases: Databases, **roles: Role) -> str:
+    """A new trust database with one member of staff and account per username, in the role given."""
+    url = databases.new_url()
+    migrations.upgrade(url)
+    engine = make_engine(url)
+    try:
+        with unit_of_work(engine) as session:
+            ctx = Context(session, Actor("Set-up", Role.ADMINISTRATOR), FixedClock(NOW))
+            for username, role in roles.items():
+                staff = org.create_staff(ctx, StaffIn(name=f"Test {username}", role=role))
+                accounts.create(ctx, staff_id=staff.id, username=username, password=PASSWORD)
+    finally:
+        engine.dispose()
+    return url
+
+
 @pytest.fixture(scope="module")
 def national_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("national")
@@ -83,17 +100,7 @@ def national_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def site(databases: Databases, national_db: Path, tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
-    url = databases.new_url()
-    migrations.upgrade(url)
-    engine = make_engine(url)
-    try:
-        with unit_of_work(engine) as session:
-            ctx = Context(session, Actor("Set-up", Role.ADMINISTRATOR), FixedClock(NOW))
-            for username, role in (("analyst", Role.NATIONAL_ANALYST), ("lead", Role.SAFETY_LEAD)):
-                staff = org.create_staff(ctx, StaffIn(name=f"Test {username}", role=role))
-                accounts.create(ctx, staff_id=staff.id, username=username, password=PASSWORD)
-    finally:
-        engine.dispose()
+    url = _with_accounts(databases, analyst=Role.NATIONAL_ANALYST, lead=Role.SAFETY_LEAD)
 
     def app(db: Path) -> object:
         return create_app(
@@ -176,11 +183,7 @@ def test_in_the_browser_an_analyst_chooses_a_funnel_and_axe_finds_nothing_seriou
     site: SimpleNamespace, browser: Any
 ) -> None:
     with serving(site.loaded) as url, browser_page(browser, url) as page:
-        page.goto("/sign-in")
-        page.get_by_label("Username").fill("analyst")
-        page.get_by_label("Password", exact=True).fill(PASSWORD)
-        with page.expect_navigation():
-            page.get_by_role("button", name="Sign in").click()
+        browser_sign_in(page, "analyst", PASSWORD)
         page.get_by_role("heading", name="National oversight", level=1).wait_for()
         page.get_by_label("Indicator").select_option("DNA01")
         page.get_by_role("button", name="Show").click()
@@ -210,16 +213,7 @@ def test_the_published_mrs01b_funnel_names_the_providers_the_command_names(
     wider = funnel_report(proportion(db, "MRS02b", "2024-06"))  # providers outside 99.8% too
     assert waits["outside_95"]
     assert wider["outside_998"]
-    url = databases.new_url()
-    migrations.upgrade(url)
-    engine = make_engine(url)
-    try:
-        with unit_of_work(engine) as session:
-            ctx = Context(session, Actor("Set-up", Role.ADMINISTRATOR), FixedClock(NOW))
-            staff = org.create_staff(ctx, StaffIn(name="Test analyst", role=Role.NATIONAL_ANALYST))
-            accounts.create(ctx, staff_id=staff.id, username="analyst", password=PASSWORD)
-    finally:
-        engine.dispose()
+    url = _with_accounts(databases, analyst=Role.NATIONAL_ANALYST)
     settings = WebSettings(database_url=url, secret_key="k" * 32, secure_cookies=False, national_database=str(db))
     with TestClient(create_app(settings), follow_redirects=False) as client:
         sign_in(client, "analyst", PASSWORD)

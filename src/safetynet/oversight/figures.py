@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from safetynet.core.clock import LONDON
 from safetynet.core.context import Context
-from safetynet.oversight import charts, spc
+from safetynet.oversight import charts, schema, spc
 from safetynet.oversight.indicators import Indicator, catalogue, run
 from safetynet.oversight.models import IndicatorFigure, IndicatorRun
 from safetynet.oversight.trend import Trend, TrendError, from_rows, month, months_between
@@ -46,8 +46,7 @@ def refresh(ctx: Context, url: str, months: int = MONTHS) -> IndicatorRun:
 
     started = time.perf_counter()
     first, last = complete_months(ctx.clock.now().astimezone(LONDON).date(), months)
-    following = date(last.year + last.month // 12, last.month % 12 + 1, 1)
-    con, views = trustviews.views(url, None, first, date.fromordinal(following.toordinal() - 1))
+    con, views = trustviews.views(url, None, first, schema.month_end(last))
     frame = run(views.materialise(), con)
     rows = [
         {

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
+from safetynet.oversight import schema
 from safetynet.oversight.indicators import Direction, Indicator, Unit, catalogue
 
 MEASURE_BASE = "https://fhir.safetynet.example/Measure"
@@ -47,8 +48,7 @@ def _score(indicator: Indicator, numerator: int, denominator: int | None) -> dic
 
 def _month(month: str) -> tuple[date, date]:
     first = date.fromisoformat(f"{month}-01")
-    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    return first, date.fromordinal(following.toordinal() - 1)
+    return first, schema.month_end(first)
 
 
 def measure_reports(rows: Iterable[Mapping[str, Any]], generated: datetime) -> dict[str, Any]:

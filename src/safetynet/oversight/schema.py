@@ -286,7 +286,7 @@ def parse_period(period: str) -> tuple[date, date]:
     last_start = _month_start(last_text or first_text)
     if last_start < first:
         raise ValueError(f"{period!r}: the range ends before it starts")
-    return first, _month_end(last_start)
+    return first, month_end(last_start)
 
 
 def _month_start(text: str) -> date:
@@ -297,7 +297,8 @@ def _month_start(text: str) -> date:
         raise ValueError(f"{text!r} is not a month (use YYYY-MM)") from None
 
 
-def _month_end(first: date) -> date:
+def month_end(first: date) -> date:
+    """The last day of ``first``'s month."""
     following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
     return following - timedelta(days=1)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from safetynet.oversight import spc
+from safetynet.oversight import schema, spc
 from safetynet.oversight.indicators import Direction, Indicator, Unit, catalogue, run, with_values
 
 IMPROVEMENT = {Direction.UP: spc.Direction.INCREASE, Direction.DOWN: spc.Direction.DECREASE}
@@ -56,11 +56,6 @@ def month(text: str) -> date:
         raise TrendError(f"{text!r} is not a month: use YYYY-MM") from None
 
 
-def _last_day(first: date) -> date:
-    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    return date.fromordinal(following.toordinal() - 1)
-
-
 def months_between(first: date, last: date) -> list[str]:
     """Every month from ``first`` to ``last`` as ``YYYY-MM``."""
     labels, current = [], date(first.year, first.month, 1)
@@ -78,7 +73,7 @@ def monthly(url: str, indicator_id: str, first: str, last: str, *, team: str | N
     start, end = month(first), month(last)
     if end < start:
         raise TrendError(f"{last} is before {first}")
-    con, views = trustviews.views(url, None, start, _last_day(end))
+    con, views = trustviews.views(url, None, start, schema.month_end(end))
     rows = with_values(run(views.materialise(), con, only=[indicator_id]))
     return from_rows(indicator, rows, months_between(start, end), team=team)
 

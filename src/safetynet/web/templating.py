@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 
@@ -104,3 +104,11 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
     values.update(context or {})
     response: HTMLResponse = templates.TemplateResponse(request, name, values, status_code=status)
     return response
+
+
+def csv_download(text: str, filename: str) -> Response:
+    """CSV for a spreadsheet, offered as a file to save (the name made safe for every browser and file system)."""
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in filename)
+    return Response(
+        text, media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{safe}"'}
+    )

@@ -19,7 +19,7 @@ from safetynet.oversight.indicators import catalogue
 from safetynet.oversight.trend import TrendError
 from safetynet.web import deps
 from safetynet.web.auth import SignedIn, requires
-from safetynet.web.templating import render
+from safetynet.web.templating import csv_download, render
 
 router = APIRouter(include_in_schema=False)
 PURPOSE = "clinical governance: trust indicators"
@@ -64,12 +64,7 @@ def download(
     except TrendError as exc:
         return _not_found(request, str(exc))
     name = f"{indicator_id}-{found.team_name or 'trust'}-{data.run.first_month}-{data.run.last_month}.csv"
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name)
-    return Response(
-        figures.csv_text(found),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{safe}"'},
-    )
+    return csv_download(figures.csv_text(found), name)
 
 
 @router.get("/trust/indicators/{indicator_id}")

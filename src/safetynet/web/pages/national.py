@@ -24,11 +24,24 @@ from safetynet.oversight.funnel_report import disclosed
 from safetynet.oversight.indicators import Unit, catalogue
 from safetynet.web import deps
 from safetynet.web.auth import SignedIn, requires
-from safetynet.web.templating import render
+from safetynet.web.templating import csv_download, render
 
 router = APIRouter(include_in_schema=False)
 PeriodQuery = Annotated[str | None, Query(max_length=7, description="A loaded period, YYYY-MM.")]
 IndicatorQuery = Annotated[str | None, Query(max_length=20, description="A proportion indicator's id.")]
+
+
+PROVIDERS = {"unit_name": "provider", "units_name": "providers"}  # what a funnel's points are, in words
+
+
+def _drawn(shown: Funnel, report: dict[str, Any], title: str, x_label: str) -> dict[str, Any]:
+    """What ``national/_funnel.html`` draws: the figures, the chart and its description in words."""
+    return {
+        "report": report,
+        "title": title,
+        "svg": charts.funnel_svg(shown, title=title, x_label=x_label, id_prefix="funnel-chart"),
+        "description": charts.funnel_description(shown, title),
+    }
 
 
 def _database(request: Request) -> Path:
@@ -71,8 +84,7 @@ def dashboard(
 ) -> Response:
     db, extracts, period, indicator_id = _chosen(request, period, indicator)
     context: dict[str, Any] = {
-        "unit_name": "provider",
-        "units_name": "providers",
+        **PROVIDERS,
         "published": _published_periods(db),
         "extracts": extracts,
         "periods": sorted({p for _, p in extracts}, reverse=True),
@@ -89,12 +101,7 @@ def dashboard(
             context["reason"] = str(exc)
         else:
             title = f"{indicator_id} {proportions()[indicator_id]} by provider, {period}"
-            context.update(
-                report=report,
-                title=title,
-                svg=charts.funnel_svg(shown, title=title, x_label="denominator", id_prefix="funnel-chart"),
-                description=charts.funnel_description(shown, title),
-            )
+            context.update(_drawn(shown, report, title, "denominator"))
     status = 404 if indicator is not None and indicator not in proportions() else 200
     return render(request, "national/dashboard.html", context, status)
 
@@ -124,11 +131,7 @@ def _csv(report: dict[str, Any], leading: dict[str, str], filename: str) -> Resp
     writer.writeheader()
     for unit in report["units"]:
         writer.writerow({**leading, **unit})
-    return Response(
-        buffer.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return csv_download(buffer.getvalue(), filename)
 
 
 # --- NHS England's published MHSDS figures (``safetynet national import-published``) ---------------------------------
@@ -163,8 +166,7 @@ def published_page(
         "measures": list(published.PROPORTIONS),
         "measure": measure,
         "period": period,
-        "unit_name": "provider",
-        "units_name": "providers",
+        **PROVIDERS,
     }
     status = 200
     if period is not None:
@@ -173,16 +175,10 @@ def published_page(
         except (published.PublishedError, ValueError) as exc:
             context["reason"], status = str(exc), 404
         else:
-            shown = report["_shown"]
             title = (
                 f"{measure} by provider, {report['period_start']} to {report['period_end']} (NHS England, published)"
             )
-            context.update(
-                report=report,
-                title=title,
-                svg=charts.funnel_svg(shown, title=title, x_label=report["denominator"], id_prefix="funnel-chart"),
-                description=charts.funnel_description(shown, title),
-            )
+            context.update(_drawn(report["_shown"], report, title, report["denominator"]))
     return render(request, "national/published.html", context, status)
 
 
