@@ -83,12 +83,13 @@ class SynthRun:
     process_tree: int  # bytes, sampled
 
 
-def synth(folder: Path, patients: int) -> tuple[SynthRun, str]:
-    """``safetynet db upgrade`` then ``safetynet synth`` into a fresh SQLite file; the run and the database URL."""
+def synth(folder: Path, patients: int, *options: str) -> tuple[SynthRun, str]:
+    """``safetynet db upgrade`` then ``safetynet synth`` (with any further ``options``) into a fresh SQLite file; the
+    run and the database URL."""
     url = f"sqlite:///{folder / f'synth-{patients}.db'}"
     env = os.environ | {"SAFETYNET_DATABASE_URL": url}
     subprocess.run([str(SAFETYNET), "db", "upgrade"], env=env, check=True, capture_output=True)
-    command = [str(SAFETYNET), "synth", "--patients", str(patients), "--seed", "7"]
+    command = [str(SAFETYNET), "synth", "--patients", str(patients), "--seed", "7", *options]
     start = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     with _sampling_tree(process.pid) as peak:

@@ -62,6 +62,9 @@ END_OF_STORIES = datetime(2026, 10, 31, 17, 0, tzinfo=LONDON)  # the synthetic s
 PASSWORD = "benchmark password, synthetic"
 WANTED_CASELOAD = 35
 WANTED_TEAM = 500
+# The default synthetic trust cuts its CMHTs small (about 140 open people each); this benchmark's trust has one CMHT
+# per 1,500 people, so about 500 are open to each, as in trusts whose CMHTs serve whole towns.
+PEOPLE_PER_CMHT = 1500
 SETUP = Actor(name="Benchmark set-up", role=Role.SYSTEM, purpose="benchmark")
 
 
@@ -166,13 +169,13 @@ def _prepared(folder: Path, patients: int, facts: int) -> tuple[str, str, float,
     """A synthetic trust with a long record, after the safety net has run over it: (database URL, the long record's
     NHS number, synth seconds, reconcile seconds, when it was built if reused). Reused if ``folder`` already holds
     one of this size."""
-    done = folder / f"web-{patients}-{facts}.json"
+    done = folder / f"web-{patients}-{facts}-cmht{PEOPLE_PER_CMHT}.json"
     if done.exists():
         kept = json.loads(done.read_text())
         print(f"reusing the trust of {patients:,} in {folder} (built {kept['built']})", flush=True)
         return kept["url"], kept["nhs_number"], kept["synth_seconds"], kept["reconcile_seconds"], kept["built"]
     print(f"synth {patients:,} people ...", flush=True)
-    run, url = synth(folder, patients)
+    run, url = synth(folder, patients, "--people-per-cmht", str(PEOPLE_PER_CMHT))
     print(f"  {run.facts:,} facts in {run.seconds:.0f} s; a long record of {facts:,} facts ...", flush=True)
     nhs_number, _ = add_long_record(url, facts)
     print("safetynet tasks reconcile ...", flush=True)

@@ -123,3 +123,21 @@ def test_the_installed_command_runs_in_a_real_process(env: str, tmp_path: Path) 
     )
     assert done.returncode == 0, done.stderr
     assert "Loaded tiny" in done.stdout
+
+
+def test_synth_people_per_cmht_cuts_the_trust_into_more_cmhts(env: str) -> None:
+    from sqlalchemy import func, select
+
+    from safetynet.core.db import make_engine
+    from safetynet.record.org.models import Team
+
+    refused = runner.invoke(app, ["synth", "--patients", "40", "--people-per-cmht", "10"])
+    assert refused.exit_code == 2
+    assert "people-per-cmht" in refused.output
+    said = _run("synth", "--patients", "200", "--people-per-cmht", "50")
+    engine = make_engine(env)
+    with engine.connect() as connection:
+        cmhts = connection.execute(select(func.count()).select_from(Team).where(Team.pathway == "cmht")).scalar_one()
+    engine.dispose()
+    assert cmhts == 4  # the default, one per 400 people, would give the smallest trust's two
+    assert "200 people" in said

@@ -136,6 +136,26 @@ def test_a_small_trust_still_has_two_cmhts_and_two_wards() -> None:
     assert kinds["inpatient"] == 2
 
 
+def test_fewer_people_per_cmht_makes_more_smaller_cmhts_with_key_workers_to_match() -> None:
+    usual = model.plan_trust(seed=1, patients=30_000)
+    large = model.plan_trust(seed=1, patients=30_000, people_per_cmht=1500)
+
+    def cmhts(plan: model.TrustPlan) -> list[str]:
+        return [t.name for t in plan.teams if t.pathway == "cmht"]
+
+    assert len(cmhts(usual)) == 75
+    assert len(cmhts(large)) == 20
+
+    def key_workers(plan: model.TrustPlan) -> int:
+        names = set(cmhts(plan))
+        return sum(1 for s in plan.staff if s.role == "key_worker" and s.team in names)
+
+    # The same people need about the same care coordinators, however the teams are cut.
+    assert abs(key_workers(large) - key_workers(usual)) <= len(cmhts(usual))
+    with pytest.raises(ValueError, match="people_per_cmht"):
+        model.plan_trust(seed=1, patients=100, people_per_cmht=0)
+
+
 def test_every_team_has_a_consultant_and_a_manager_and_the_trust_one_safety_lead(plan: model.TrustPlan) -> None:
     roles = Counter((s.team, s.role) for s in plan.staff)
     for team in plan.teams:

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from safetynet.access import accounts
@@ -13,6 +22,7 @@ from safetynet.cli import app
 from safetynet.core.clock import SystemClock
 from safetynet.core.context import Context, Role
 from safetynet.core.db import make_engine, unit_of_work
+from safetynet.oversight.models import IndicatorRun
 from safetynet.record.org import service as org
 from safetynet.record.org.schemas import StaffIn
 from tests.factories import world
@@ -90,44 +100,91 @@ def test_demo_prints_working_logins_for_each_role_and_new_ones_each_run(env: str
     assert _signs_in(env, "demo-key-worker", renewed["demo-key-worker"])
 
 
-@pytest.mark.slow
-def test_serve_answers_on_the_loopback_port_it_is_given(env: str) -> None:
-    import os
-    import socket
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-
+@contextmanager
+def _serving(url: str, *options: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """``safetynet serve`` on a free loopback port, until it answers; its base URL and process."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     safetynet = str(Path(sys.executable).parent / "safetynet")
-    command = [safetynet, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command = [safetynet, "serve", "--host", "127.0.0.1", "--port", str(port), *options]
     server = subprocess.Popen(
         command,
-        env=os.environ | {"SAFETYNET_DATABASE_URL": env},
+        env=os.environ | {"SAFETYNET_DATABASE_URL": url},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
+    base = f"http://127.0.0.1:{port}"
     try:
         # Generous: starting the app imports the whole product, and CI machines are shared and slow at times.
         deadline = time.monotonic() + 120
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/sign-in", timeout=5) as answer:
-                    page = answer.read().decode()
-                    cookie = answer.headers["set-cookie"]
+                httpx.get(f"{base}/sign-in", timeout=5)
                 break
-            except OSError:
+            except httpx.TransportError:
                 if server.poll() is not None:
                     raise AssertionError(f"serve exited: {server.stderr.read() if server.stderr else ''}") from None
                 assert time.monotonic() < deadline, "safetynet serve did not answer"
                 time.sleep(0.2)
-        assert "Sign in to Safetynet" in page
-        assert "Secure" in cookie
-        assert "HttpOnly" in cookie
+        yield base, server
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        server.wait(timeout=30)
+
+
+def _session_cookies(answer: httpx.Response) -> str:
+    """The cookies an answer sets, as a Cookie header (httpx keeps Secure cookies back from plain HTTP)."""
+    return "; ".join(value.split(";", 1)[0] for value in answer.headers.get_list("set-cookie"))
+
+
+@pytest.mark.slow
+def test_serve_answers_on_the_loopback_port_it_is_given(env: str) -> None:
+    with _serving(env) as (base, _server):
+        answer = httpx.get(f"{base}/sign-in")
+    assert "Sign in to Safetynet" in answer.text
+    cookie = answer.headers["set-cookie"]
+    assert "Secure" in cookie
+    assert "HttpOnly" in cookie
+
+
+@pytest.mark.slow
+def test_serve_with_several_workers_shares_sessions_between_them_and_runs_one_scheduler(
+    env: str, tmp_path: Path
+) -> None:
+    secret = tmp_path / "password"
+    secret.write_text("a long enough password")
+    added = runner.invoke(app, ["accounts", "add", "Jo Smith", "jo", "--password-file", str(secret)])
+    assert added.exit_code == 0, added.output
+    with _serving(env, "--workers", "2", "--every", "10") as (base, server):
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        assert len(children) >= 2  # the two workers (and perhaps uvicorn's own helper process)
+        # Each request on a new connection, so the two workers take turns: a form one worker served is accepted by
+        # whichever takes the post, and a session it signed is honoured by both. Ten sign-ins would all land on one
+        # worker about once in a thousand runs.
+        for _ in range(10):
+            form = httpx.get(f"{base}/sign-in")
+            token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', form.text)
+            assert token is not None
+            signed = httpx.post(
+                f"{base}/sign-in",
+                data={"username": "jo", "password": "a long enough password", "csrf_token": token.group(1)},
+                headers={"Cookie": _session_cookies(form)},
+            )
+            assert signed.status_code == 303, signed.text
+            for _ in range(2):
+                home = httpx.get(f"{base}/", headers={"Cookie": _session_cookies(signed)})
+                assert home.status_code == 200
+                assert "Jo Smith" in home.text
+        # The scheduler's first tick, in the supervising process: the indicator figures are computed once.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            engine = make_engine(env)
+            with engine.connect() as connection:
+                runs = connection.execute(select(func.count()).select_from(IndicatorRun)).scalar_one()
+            engine.dispose()
+            if runs:
+                break
+            time.sleep(0.5)
+        assert runs == 1

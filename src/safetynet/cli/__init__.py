@@ -612,13 +612,22 @@ def gp_letter_command(
 def synth(
     patients: Annotated[int, typer.Option(help="How many people.", min=1, max=2_000_000)] = 1000,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same trust.")] = 7,
+    people_per_cmht: Annotated[
+        int | None,
+        typer.Option(
+            help="One CMHT for this many people (a third of them open to it on an average day) [default: 400].",
+            min=50,
+            max=2_000_000,
+        ),
+    ] = None,
 ) -> None:
     """Create a synthetic trust (teams, staff, people and their stories) in an empty database."""
-    from safetynet.synth import trust
+    from safetynet.synth import model, trust
 
     engine = make_engine()
     try:
-        result = trust.build(engine, patients=patients, seed=seed, console=err)
+        sizing = people_per_cmht or model.PEOPLE_PER_CMHT
+        result = trust.build(engine, patients=patients, seed=seed, console=err, people_per_cmht=sizing)
     except ValidationFailed as exc:
         err.print(f"[red]Refused: {exc}[/red]")
         raise typer.Exit(2) from None

@@ -156,14 +156,24 @@ def _team_names(base: str, count: int, areas: Sequence[str]) -> list[str]:
     return [base] if count == 1 else [f"{base} {areas[i]}" for i in range(count)]
 
 
-def plan_trust(*, seed: int, patients: int) -> TrustPlan:
-    """Teams, wards and staff of a fictional trust sized for ``patients`` people."""
+PEOPLE_PER_CMHT = 400
+
+
+def plan_trust(*, seed: int, patients: int, people_per_cmht: int = PEOPLE_PER_CMHT) -> TrustPlan:
+    """Teams, wards and staff of a fictional trust sized for ``patients`` people.
+
+    ``people_per_cmht`` sets how many CMHTs the trust has (one per that many people, at least two): about a third of
+    them are open to a CMHT on an average day, so the default gives CMHTs of about 140 open people; trusts whose
+    CMHTs serve whole towns run teams of 500 and more, which the web benchmark needs.
+    """
+    if people_per_cmht < 1:
+        raise ValueError("people_per_cmht must be at least 1")
     rng = random.Random(f"safetynet-synth-trust:{seed}")  # noqa: S311 (reproducible, not secret)
     localities = list(tables.LOCALITIES)
     rng.shuffle(localities)
     counts = {
         "eip": max(1, round(patients / 3000)),
-        "cmht": max(2, round(patients / 400)),
+        "cmht": max(2, round(patients / people_per_cmht)),
         "assertive_outreach": max(1, round(patients / 6000)),
         "crisis": max(1, round(patients / 5000)),
         "liaison": max(1, round(patients / 10000)),

@@ -72,12 +72,14 @@ def build(
     console: Console | None = None,
     workers: int | None = None,
     method: Method = "bulk",
+    people_per_cmht: int = model.PEOPLE_PER_CMHT,
 ) -> SynthResult:
     """Create the trust and its people in one unit of work: all of it, or (on any error) nothing.
 
-    ``workers`` is how many processes generate people (default: one per CPU; 0 does it all in this process).
+    ``workers`` is how many processes generate people (default: one per CPU; 0 does it all in this process);
+    ``people_per_cmht`` sizes the CMHTs (see ``model.plan_trust``).
     """
-    plan = model.plan_trust(seed=seed, patients=patients)
+    plan = model.plan_trust(seed=seed, patients=patients, people_per_cmht=people_per_cmht)
     with (
         engine.connect() as connection,
         _writing(connection, method),
