@@ -41,7 +41,7 @@ from safetynet.record.contacts.schemas import ContactIn
 from safetynet.record.patients.models import Patient
 from safetynet.rules import calendar, registry, replay
 from safetynet.rules import engine as rules
-from safetynet.rules.facts import Directory, load_history, load_span, read_by_rules, trust_people
+from safetynet.rules.facts import Directory, batch_summary, load_history, load_span, read_by_rules, trust_people
 from safetynet.synth import model
 from safetynet.tasks import runner
 
@@ -85,6 +85,7 @@ class BatchRun:
     load: float  # of which reading the trust (one process, wall)
     evaluate: float  # and evaluating it
     findings: int
+    peak_mib: float  # the largest resident set of any one process (the workers', or this one's)
 
 
 def rules_batch(url: str, workers: int = 2, runs: int = 1) -> BatchRun:
@@ -108,10 +109,10 @@ def rules_batch(url: str, workers: int = 2, runs: int = 1) -> BatchRun:
             findings = 0
             directory = Directory.load(session)
             trust = trust_people(session, at)
-            reads = read_by_rules()
+            reads, summary = read_by_rules(), batch_summary(at)
             for offset in range(0, len(trust), 2000):
                 before = time.perf_counter()
-                histories = load_span(session, directory, trust[offset : offset + 2000], reads)
+                histories = load_span(session, directory, trust[offset : offset + 2000], reads, summary)
                 loaded = time.perf_counter()
                 findings += sum(len(e.findings) for _, e in replay.evaluate_histories(histories, at))
                 load += loaded - before
@@ -121,7 +122,10 @@ def rules_batch(url: str, workers: int = 2, runs: int = 1) -> BatchRun:
         engine.dispose()
     best = min(timings)
     walls = [wall for wall, _ in timings]
-    return BatchRun(people, best[0], walls, best[1], workers, one_process, one_process_cpu, load, evaluate, findings)
+    peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
+    return BatchRun(
+        people, best[0], walls, best[1], workers, one_process, one_process_cpu, load, evaluate, findings, peak
+    )
 
 
 def _cpu() -> float:
@@ -344,16 +348,25 @@ def _batch_rows(report: Report, run: BatchRun) -> None:
         f"{run.people / run.one_process:,.0f} people/s ({run.one_process:.2f} s: read {run.load:.2f} s, "
         f"evaluate {run.evaluate:.2f} s; CPU {run.one_process_cpu:.2f} s)",
     )
+    report.add(
+        "rules batch, peak memory of any one process (resident, with the memory-mapped database pages it touched)",
+        f"{run.peak_mib:,.0f} MiB",
+    )
     if run.people:
         per_person = run.one_process_cpu / run.people * 1e6
         report.notes.append(
             f"Where the batch's time goes: reading the trust is {run.load / (run.load + run.evaluate):.0%} of it in "
-            f"one process, {per_person:,.0f} µs of CPU a person in all. Most of the reading is turning every fact "
-            "the rules read (in the synthetic trust about 76 a person, two thirds of them contacts) from a SQLite "
-            "row into a Python object: the driver alone takes about 2 µs to hand over a contact row even in one "
-            "sequential pass, and building the fact about 1 µs more. 10,000 people a second on two cores leaves "
-            "200 µs of CPU a person, which reading each fact into Python cannot meet; it would take rules that "
-            "read fewer facts (filters pushed into SQL) or a columnar, compiled evaluator, not tuning of this one."
+            f"one process, {per_person:,.0f} µs of CPU a person in all. Contacts are two thirds of a record (about "
+            "49 of the 76 facts a person the rules could read in the synthetic trust), but the rules ask only three "
+            "things of them (the latest attended direct contact, the latest attended contact, the last planned "
+            "ones), so the batch has SQLite pick the two or three contacts a person that answer those, as known at "
+            "the moment, and builds only those (`rules.facts.batch_summary`; anyone with a corrected contact has "
+            "them all read). What is left of the reading is SQLite visiting every contact row to choose (about 1 µs "
+            "a row: a person's rows lie scattered through the table and are reached through the patient_id index; "
+            "a covering index on contacts would spare that, but needs a migration) and turning the other 27 or so "
+            "facts a person into Python objects (3 to 4 µs each). 10,000 people a second on two cores leaves "
+            "200 µs of CPU a person for reading and evaluating together: beyond this design, it would take the "
+            "other kinds read summarised the same way, that index, and a cheaper evaluation."
         )
 
 

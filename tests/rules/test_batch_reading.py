@@ -13,13 +13,34 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from safetynet import migrations
-from safetynet.core.clock import LONDON
+from safetynet.core.clock import LONDON, FixedClock
+from safetynet.core.context import Context
 from safetynet.core.db import make_engine
+from safetynet.record import writes
+from safetynet.record.contacts import service as contacts
+from safetynet.record.contacts.models import Contact, ContactOutcome
+from safetynet.record.contacts.schemas import ContactIn
 from safetynet.record.registry import FACT_MODELS
 from safetynet.rules import engine as rules
-from safetynet.rules.facts import KINDS, _opaque, load_histories, load_history, read_by_rules
+from safetynet.rules.definitions import sn02_disengagement
+from safetynet.rules.facts import (
+    KINDS,
+    PLANNED_READ,
+    Directory,
+    SummarisedKind,
+    _opaque,
+    _wanted,
+    batch_summary,
+    load_histories,
+    load_history,
+    load_span,
+    read_by_rules,
+    summarised_by_rules,
+    trust_people,
+)
 from safetynet.rules.replay import batch
 from safetynet.synth import model, trust
+from tests import factories
 from tests.conftest import Databases
 
 END = datetime.combine(model.DEFAULT_UNTIL, time(23), LONDON)
@@ -106,3 +127,78 @@ def test_the_batch_reads_only_what_the_rules_name() -> None:
 )
 def test_code_that_could_read_any_column_makes_the_batch_read_everything(code: str, opaque: bool) -> None:
     assert any(_opaque(node) for node in ast.walk(ast.parse(code))) is opaque
+
+
+def test_the_batch_reads_contacts_only_through_the_questions_the_rules_ask(synthetic: Engine) -> None:
+    assert summarised_by_rules() == {"contacts"}, "no rule names contacts: they ask PersonFacts's questions"
+    at = END - timedelta(days=200)
+    summary = batch_summary(at)
+    assert summary is not None
+    with Session(synthetic) as session:
+        people = trust_people(session, at)
+        whole = load_span(session, Directory.load(session), people, read_by_rules())
+        read = load_span(session, Directory.load(session), people, read_by_rules(), summary)
+    assert (
+        sum(len(h.versions["contacts"]) for h in read.values())
+        < sum(len(h.versions["contacts"]) for h in whole.values()) / 5
+    )
+    for pid, history in read.items():
+        facts, everything = history.as_known_at(at), whole[pid].as_known_at(at)
+        assert facts.last_attended_direct_contact() == everything.last_attended_direct_contact()
+        assert facts.last_attended_contact() == everything.last_attended_contact()
+        assert facts.last_planned_contacts(PLANNED_READ) == everything.last_planned_contacts(PLANNED_READ)
+        with pytest.raises(SummarisedKind):
+            facts.happened("contacts")
+        with pytest.raises(SummarisedKind):
+            facts.last_planned_contacts(PLANNED_READ + 1)
+    with pytest.raises(ValueError, match="read for"):
+        next(iter(read.values())).as_known_at(END)
+
+
+def test_sn02_looks_at_no_more_planned_contacts_by_default_than_the_batch_reads() -> None:
+    assert sn02_disengagement.Params().consecutive_missed <= PLANNED_READ
+
+
+@pytest.mark.parametrize(
+    ("candidates", "planned", "wanted"),
+    [
+        # latest first: (when, bits: 1 attended direct, 2 attended, 4 planned, id)
+        ([(9, 7, 1), (8, 4, 2), (7, 7, 3)], 2, [1, 2]),
+        ([(9, 4, 1), (8, 6, 2), (7, 4, 3), (6, 7, 4), (5, 7, 5)], 2, [1, 2, 4]),
+        ([(9, 7, 1), (9, 7, 2), (8, 4, 3), (8, 4, 4), (7, 4, 5)], 2, [1, 2]),  # equals at the latest: both
+        ([(9, 7, 1), (8, 4, 2), (8, 4, 3), (7, 4, 4)], 2, [1, 2, 3]),  # equals at the second planned: both
+        ([(9, 4, 1), (8, 4, 2), (7, 4, 3)], 2, [1, 2]),  # never seen: every contact looked at, two kept
+        ([(9, 0, 1), (8, 2, 2), (7, 3, 3), (6, 3, 4)], 1, [2, 3]),  # a text check-in, then the direct one
+    ],
+)
+def test_the_contacts_chosen_answer_each_question_ties_included(
+    candidates: list[tuple[int, int, int]], planned: int, wanted: list[int]
+) -> None:
+    assert list(_wanted(iter(candidates), planned)) == wanted
+
+
+def test_corrected_contacts_are_read_whole_and_known_as_at_each_moment(ctx: Context, clock: FixedClock) -> None:
+    """Someone whose contacts were corrected or entered in error: the batch finds, at every moment, what their full
+    history finds (the summary reads all their contacts, and "as known at" is worked out in memory)."""
+    made = factories.world(ctx)
+    pid = made.patient.id
+    recorded = []
+    for outcome in ["attended", "dna", "attended", "dna", "no_access"]:
+        clock.advance(timedelta(days=9))
+        data = ContactIn(occurred_at=clock.now(), outcome=outcome, mode="home_visit", team_id=made.team.id)
+        recorded.append(contacts.record_contact(ctx, pid, data).fact_id)
+    moments = [clock.now()]
+    clock.advance(timedelta(days=2))
+    contacts.correct_outcome(ctx, recorded[-1], ContactOutcome.ATTENDED, reason="they were in after all")
+    moments.append(clock.now())
+    clock.advance(timedelta(days=40))
+    writes.enter_in_error(ctx, Contact, recorded[-1], reason="wrong person")
+    moments += [clock.now(), clock.now() + timedelta(days=30)]
+    ctx.session.flush()
+    found = []
+    for at in moments:
+        expected = rules.evaluate(load_history(ctx.session, pid).as_known_at(at))
+        assert [e for p, e in batch(ctx.session, at) if p.patient_id == pid] == [expected], at
+        found.append({f.rule_id for f in expected.findings})
+    assert "SN02" in found[0], "two planned contacts missed"
+    assert "SN02" not in found[1], "the correction clears disengagement, as known then"

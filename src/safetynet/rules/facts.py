@@ -15,9 +15,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
@@ -53,6 +53,20 @@ class Fact(SimpleNamespace):
     def label(self) -> str:
         """A short name for this fact: ``family_concerns #3f2a1b recorded 2021-02-24``."""
         return f"{self.table} #{self.fact_id[:6]} recorded {self.recorded_at.date().isoformat()}"
+
+
+class SummarisedKind(LookupError):
+    """A rule asked for every fact of a kind the batch read only as far as the questions about it need."""
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """How a batch read its histories: ``kinds`` only as far as PersonFacts's questions about them need, as known at
+    ``at`` (so the histories answer for that moment only); of contacts, the last ``planned`` planned ones."""
+
+    at: datetime
+    kinds: frozenset[str]
+    planned: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +119,8 @@ class History:
     _recorded: dict[str, list[datetime]] = field(default_factory=dict)
     _current: dict[str, list[Fact]] = field(default_factory=dict)  # as known once everything is known, by kind
     _plain: set[str] = field(default_factory=set)  # kinds with one version of each fact, none entered in error
+    # Kinds read only as far as the questions about them need (``Summary``), and the one moment that holds for.
+    summary: Summary | None = None
 
     def seal(self) -> History:
         """Order each kind's versions by when they were recorded (then by version), and note when each fact was
@@ -129,6 +145,8 @@ class History:
         return sorted({f.recorded_at for facts in self.versions.values() for f in facts})
 
     def as_known_at(self, at: datetime) -> PersonFacts:
+        if self.summary is not None and at != self.summary.at:
+            raise ValueError(f"this history was read for {self.summary.at.isoformat()} only, not {at.isoformat()}")
         known: dict[str, list[Fact]] = {}
         for kind in KINDS:
             facts = self.versions.get(kind)
@@ -144,7 +162,7 @@ class History:
             if current is None:
                 current = self._current[kind] = self._known(kind, facts)
             known[kind] = list(current)
-        return PersonFacts(self.patient_id, self.nhs_number, at, self.directory, known)
+        return PersonFacts(self.patient_id, self.nhs_number, at, self.directory, known, summary=self.summary)
 
     def _known(self, kind: str, versions: list[Fact]) -> list[Fact]:
         """The latest of these versions of each fact, entered-in-error ones left out, in the order they happened."""
@@ -161,17 +179,26 @@ class PersonFacts:
     """What the service knew about one person at ``at``: current versions, entered-in-error facts left out."""
 
     def __init__(
-        self, patient_id: str, nhs_number: str, at: datetime, directory: Directory, known: dict[str, list[Fact]]
+        self,
+        patient_id: str,
+        nhs_number: str,
+        at: datetime,
+        directory: Directory,
+        known: dict[str, list[Fact]],
+        *,
+        summary: Summary | None = None,
     ) -> None:
         self.patient_id = patient_id
         self.nhs_number = nhs_number
         self.at = at
         self.directory = directory
         self._known = known
+        self._summary = summary  # kinds known only as far as the questions about them need (the batch's contacts)
         self._asked: dict[str, list[Fact]] = {}  # answers several rules share, worked out once (callers get copies)
         self._happened: dict[str, int] = {}  # by kind: how many of its facts had happened by ``at``
 
     def of(self, kind: str) -> list[Fact]:
+        self._whole(kind)
         return self._known[kind]
 
     # --- questions several rules ask -------------------------------------------------------------------------
@@ -190,6 +217,10 @@ class PersonFacts:
 
     def happened(self, kind: str) -> list[Fact]:
         """Facts of ``kind`` that had happened by ``at`` (booked appointments can lie in the future)."""
+        self._whole(kind)
+        return self._happened_of(kind)
+
+    def _happened_of(self, kind: str) -> list[Fact]:
         facts = self._known[kind]  # in the order they happened: those that had are the ones before ``at``
         upto = self._happened.get(kind)
         if upto is None:  # asked of most kinds by several rules: found once (usually all of them have happened)
@@ -198,17 +229,41 @@ class PersonFacts:
             self._happened[kind] = upto
         return facts[:upto]
 
-    def attended_direct_contacts(self) -> list[Fact]:
-        found = self._asked.get("attended_direct_contacts")
-        if found is None:
-            found = self._asked["attended_direct_contacts"] = [
-                c for c in self.happened("contacts") if c.outcome == _ATTENDED and c.mode in DIRECT_MODES
-            ]
-        return list(found)
+    def _whole(self, kind: str) -> None:
+        if self._summary is not None and kind in self._summary.kinds:
+            raise SummarisedKind(
+                f"only what the questions about {kind} need was read (the batch): ask them, not for every fact"
+            )
+
+    # Contacts are most of a record, and the rules need only these answers about them: the batch reads just the
+    # contacts that give them (``Summary``), so a rule asks them here rather than going through the contacts.
 
     def last_attended_direct_contact(self) -> Fact | None:
-        contacts = self.attended_direct_contacts()
-        return contacts[-1] if contacts else None
+        """The latest attended direct contact (face to face, home visit, video, phone) that had happened."""
+        for contact in reversed(self._happened_of("contacts")):
+            if contact.outcome == _ATTENDED and contact.mode in DIRECT_MODES:
+                return contact
+        return None
+
+    def last_attended_contact(self) -> Fact | None:
+        """The latest attended contact, by any means (a text check-in too), that had happened."""
+        for contact in reversed(self._happened_of("contacts")):
+            if contact.outcome == _ATTENDED:
+                return contact
+        return None
+
+    def last_planned_contacts(self, count: int) -> list[Fact]:
+        """The latest ``count`` planned contacts that had happened (fewer if there were fewer), in order."""
+        if self._summary is not None and "contacts" in self._summary.kinds and count > self._summary.planned:
+            raise SummarisedKind(f"the batch read the last {self._summary.planned} planned contacts, not {count}")
+        found = []
+        for contact in reversed(self._happened_of("contacts")):
+            if contact.planned:
+                found.append(contact)
+                if len(found) == count:
+                    break
+        found.reverse()
+        return found
 
     def risk_history(self) -> list[Fact]:
         return self.happened("risk_events")
@@ -237,13 +292,16 @@ def load_span(
     directory: Directory,
     people: Sequence[tuple[str, str, datetime]],
     reads: Mapping[str, tuple[str, ...]] | None = None,
+    summary: Summary | None = None,
 ) -> dict[str, History]:
     """The histories of ``people`` (id, NHS number, first known; sorted by id), read as one range of patient ids:
     what the batch reads a trust in, a slice at a time. With ``reads`` (kind -> columns, e.g. ``read_by_rules()``)
-    only those kinds and columns are read: enough for the rules, not for showing a record."""
+    only those kinds and columns are read: enough for the rules, not for showing a record. With ``summary``
+    (``batch_summary(at)``), its kinds are read only as far as the questions about them need, as known at its
+    moment: the histories then answer for that moment alone."""
     if not people:
         return {}
-    return _load(session, directory, people, _Selection.span(people[0][0], people[-1][0]), reads)
+    return _load(session, directory, people, _Selection.span(people[0][0], people[-1][0]), reads, summary)
 
 
 def trust_people(session: Session, at: datetime | None = None) -> list[tuple[str, str, datetime]]:
@@ -283,11 +341,7 @@ class _Selection:
     def parts(self) -> list[tuple[str, tuple[str, ...]]]:
         """SQL conditions on ``patient_id`` (written with ``?``) and their parameters, one query each."""
         if self.ids is not None:
-            step = 500  # well inside every SQLite build's limit on parameters
-            return [
-                (f"IN ({', '.join('?' * len(part))})", part)
-                for part in (self.ids[n : n + step] for n in range(0, len(self.ids), step))
-            ]
+            return _in_parts(self.ids)
         if self.first is not None and self.last is not None:
             return [("BETWEEN ? AND ?", (self.first, self.last))]
         return [("IS NOT NULL", ())]
@@ -298,6 +352,15 @@ class _Selection:
         if self.first is not None and self.last is not None:
             return column.between(self.first, self.last)
         return column.is_not(None)
+
+
+def _in_parts(values: Sequence[Any]) -> list[tuple[str, tuple[Any, ...]]]:
+    """``IN (?, ...)`` conditions for these values, a few hundred at a time."""
+    step = 500  # well inside every SQLite build's limit on parameters
+    return [
+        (f"IN ({', '.join('?' * len(part))})", tuple(part))
+        for part in (values[n : n + step] for n in range(0, len(values), step))
+    ]
 
 
 def _people(session: Session, selection: _Selection) -> list[tuple[str, str, datetime]]:
@@ -314,6 +377,7 @@ def _load(
     people: Sequence[tuple[str, str, datetime]],
     selection: _Selection,
     reads: Mapping[str, tuple[str, ...]] | None = None,
+    summary: Summary | None = None,
 ) -> dict[str, History]:
     if not people:
         return {}
@@ -324,18 +388,27 @@ def _load(
     collecting = gc.isenabled()
     gc.disable()  # hundreds of thousands of new, acyclic objects: collecting while they arrive only costs time
     try:
-        histories = {pid: History(pid, nhs, first, directory) for pid, nhs, first in people}
+        histories = {pid: History(pid, nhs, first, directory, summary=summary) for pid, nhs, first in people}
         kinds = KINDS if reads is None else [k for k in KINDS if k in reads]
+        summarised = set() if summary is None else summary.kinds
         if dialect == "sqlite":
             with _cursor(connection.connection, mapped=selection.first is not None) as cursor:
                 for kind in kinds:
                     reader = _reader(kind, dialect, None if reads is None else reads[kind])
                     for condition, parameters in selection.parts():
+                        if kind in summarised:
+                            assert summary is not None
+                            _contacts_in_sqlite(cursor, reader, condition, parameters, summary, histories)
+                            continue
                         cursor.execute(f"{reader.sql} WHERE patient_id {condition}", parameters)
                         reader.build(cursor.fetchall(), histories)
         else:
             for kind in kinds:
                 reader = _reader(kind, dialect, None if reads is None else reads[kind])
+                if kind in summarised:
+                    assert summary is not None
+                    _contacts_in_sql(connection, reader, selection, summary, histories)
+                    continue
                 stmt = select(*reader.columns).where(selection.clause(reader.table.c.patient_id))
                 reader.build(connection.execute(stmt).all(), histories)
         return {pid: h.seal() for pid, h in histories.items()}
@@ -444,6 +517,131 @@ def _sqlite_value(column: Column[Any], raw: str, position: int, namespace: dict[
     return f"(None if {raw} is None else {value})" if column.nullable else value
 
 
+# --- contacts, summarised ---------------------------------------------------------------------------------------
+#
+# Two thirds of a record are contacts, and the rules ask only three things of them (PersonFacts's questions). For
+# the batch, which asks about one moment, the database finds the contacts that can answer them and only those are
+# read in full: per person, the latest attended direct contact, the latest attended contact and the last few planned
+# ones as known at the moment, and any that happened at the same time as one of those (which of equals counts as
+# the latest is settled when the history is built, as for a full read). Someone with a corrected or
+# entered-in-error contact (a version after the first) has all their contacts read, so "as known at" is worked
+# out in memory exactly as always; for everyone else each contact is its one version, filtered in SQL.
+
+_DIRECT, _ATTENDED_ANYHOW, _PLANNED = 1, 2, 4  # what a contact can answer, as bits
+_DIRECT_SQL = ", ".join(f"'{mode.value}'" for mode in sorted(DIRECT_MODES))
+_FLAGS_SQL = (
+    f"CASE WHEN outcome = '{_ATTENDED.value}' THEN CASE WHEN mode IN ({_DIRECT_SQL}) THEN 3 ELSE 2 END ELSE 0 END"
+    " + CASE WHEN planned THEN 4 ELSE 0 END"
+)
+# On SQLite every moment is stored as text, 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC, so text order is time order (which
+# ``core.facts.known_at`` relies on too): each person's candidates come back as one string, sorted in Python.
+_SQLITE_CANDIDATES = f"""
+SELECT patient_id, max(version), group_concat(
+    CASE WHEN recorded_at <= ? AND occurred_at <= ? AND NOT entered_in_error AND (outcome = 'attended' OR planned)
+    THEN occurred_at || '|' || ({_FLAGS_SQL}) || '|' || id END)
+FROM contacts WHERE patient_id {{condition}} GROUP BY patient_id
+"""
+
+
+def _wanted(candidates: Iterable[tuple[Any, int, int]], planned: int) -> Iterator[int]:
+    """The ids of the contacts that answer the questions, from (occurred_at, bits, id), latest first."""
+    direct = attended = last_planned = None  # when the answer to each question happened
+    counted = 0
+    for occurred, bits, row in candidates:
+        found = direct is not None and attended is not None and counted >= planned
+        if found and occurred not in (direct, attended, last_planned):
+            return  # every answer found, and this happened before all of them
+        take = False
+        if bits & _DIRECT and (direct is None or occurred == direct):
+            direct, take = occurred, True
+        if bits & _ATTENDED_ANYHOW and (attended is None or occurred == attended):
+            attended, take = occurred, True
+        if bits & _PLANNED and (counted < planned or occurred == last_planned):
+            counted += 1
+            last_planned, take = occurred, True
+        if take:
+            yield row
+
+
+def _parsed(text: str) -> Iterator[tuple[str, int, int]]:
+    for item in sorted(text.split(","), reverse=True):  # latest first; only as many as needed are split further
+        occurred, bits, row = item.split("|")
+        yield occurred, int(bits), int(row)
+
+
+def _contacts_in_sqlite(
+    cursor: Any,
+    reader: _Reader,
+    condition: str,
+    parameters: tuple[str, ...],
+    summary: Summary,
+    histories: dict[str, History],
+) -> None:
+    at = _sqlite_moment(summary.at)
+    wanted: list[int] = []
+    corrected: list[str] = []
+    cursor.execute(_SQLITE_CANDIDATES.format(condition=condition), (at, at, *parameters))
+    for patient_id, newest_version, text in cursor.fetchall():
+        if newest_version > 1:
+            corrected.append(patient_id)
+        elif text:
+            wanted.extend(_wanted(_parsed(text), summary.planned))
+    wanted.sort()  # the order a full read gives, through the patient_id index: by row, for each person
+    for column, values in (("id", wanted), ("patient_id", corrected)):
+        for part, chosen in _in_parts(values):
+            cursor.execute(f"{reader.sql} WHERE {column} {part} ORDER BY patient_id, id", chosen)
+            reader.build(cursor.fetchall(), histories)
+
+
+def _contacts_in_sql(
+    connection: Any, reader: _Reader, selection: _Selection, summary: Summary, histories: dict[str, History]
+) -> None:
+    """The same on other databases (PostgreSQL), choosing in Python from the columns the choice needs."""
+    c = reader.table.c
+    rows = connection.execute(
+        select(
+            c.patient_id,
+            c.version,
+            c.occurred_at,
+            c.recorded_at,
+            c.entered_in_error,
+            c.outcome,
+            c.mode,
+            c.planned,
+            c.id,
+        ).where(selection.clause(c.patient_id))
+    )
+    at = summary.at
+    candidates: dict[str, list[tuple[datetime, int, int]]] = defaultdict(list)
+    corrected: set[str] = set()
+    for patient_id, version, occurred, recorded, in_error, outcome, mode, planned, row in rows:
+        if version > 1:
+            corrected.add(patient_id)
+        elif recorded <= at and occurred <= at and not in_error:
+            bits = (_ATTENDED_ANYHOW | (_DIRECT if mode in DIRECT_MODES else 0) if outcome == _ATTENDED else 0) | (
+                _PLANNED if planned else 0
+            )
+            if bits:
+                candidates[patient_id].append((occurred, bits, row))
+    wanted = [
+        row
+        for patient_id, found in candidates.items()
+        if patient_id not in corrected
+        for row in _wanted(sorted(found, key=_FIRST, reverse=True), summary.planned)
+    ]
+    for clause in (c.id.in_(sorted(wanted)), c.patient_id.in_(sorted(corrected))):
+        reader.build(
+            connection.execute(select(*reader.columns).where(clause).order_by(c.patient_id, c.id)).all(), histories
+        )
+
+
+def _sqlite_moment(at: datetime) -> str:
+    """A moment as SQLAlchemy stores it on SQLite (UTC, no zone, with microseconds)."""
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+_FIRST = itemgetter(0)
+
 # --- what the rules read -------------------------------------------------------------------------------------
 
 ALWAYS_READ = ("fact_id", "version", "occurred_at", "recorded_at", "entered_in_error", "patient_id", "team_id")
@@ -453,6 +651,39 @@ _SHARED_HELPERS = {"safetynet.record.risk.history": _RULES.parent / "record" / "
 _RULE_IMPORTS = re.compile(
     r"safetynet\.(rules(\..*)?|core\.(clock|context)|record\.\w+\.models)|" + "|".join(map(re.escape, _SHARED_HELPERS))
 )
+
+
+SUMMARISED = ("contacts",)  # kinds PersonFacts answers questions about, which the batch can read summarised
+PLANNED_READ = 2  # planned contacts the batch reads: as many as SN02 looks at with its default parameters
+
+
+def batch_summary(at: datetime) -> Summary | None:
+    """How the batch may read the record to evaluate the rules as known at ``at``: the kinds no rule reads but
+    through PersonFacts's questions, summarised (None if there are none)."""
+    kinds = summarised_by_rules()
+    return Summary(at, kinds, PLANNED_READ) if kinds else None
+
+
+@cache
+def summarised_by_rules() -> frozenset[str]:
+    """The kinds in ``SUMMARISED`` that no rule names (so reads only through PersonFacts's questions): none if the
+    batch cannot be sure what the rules read (see ``read_by_rules``)."""
+    if read_by_rules() is None:
+        return frozenset()
+    named = _strings(sorted((_RULES / "definitions").rglob("*.py")) + list(_SHARED_HELPERS.values()))
+    return frozenset(kind for kind in SUMMARISED if named is not None and kind not in named)
+
+
+def _strings(paths: list[Path]) -> set[str] | None:
+    """Every string constant in these files' code; None if one cannot be read."""
+    found: set[str] = set()
+    for path in paths:
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, UnicodeDecodeError):
+            return None
+        found |= {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+    return found
 
 
 @cache

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from safetynet.core.clock import end_of_local_day
 from safetynet.core.db import make_engine
 from safetynet.rules import engine
-from safetynet.rules.facts import Directory, History, load_span, read_by_rules, trust_people
+from safetynet.rules.facts import Directory, History, batch_summary, load_span, read_by_rules, trust_people
 from safetynet.rules.model import Finding
 
 
@@ -81,7 +81,8 @@ def batch(
     session: Session, at: datetime, *, chunk: int = 2000, workers: int = 0
 ) -> Iterator[tuple[Person, engine.Evaluation]]:
     """Every person's evaluation as known at ``at``, in order of patient id. The trust is read a slice of people at
-    a time (one range of patient ids per query, only the kinds and columns the rules read), which bounds memory.
+    a time (one range of patient ids per query, only the kinds and columns the rules read, and of contacts only
+    those that answer the rules' questions as known at ``at``: ``facts.batch_summary``), which bounds memory.
 
     With ``workers`` > 1 the slices are evaluated by that many processes, each with its own connection: they see
     what has been committed, so the caller must not have uncommitted writes (the command line has none). The
@@ -95,9 +96,9 @@ def batch(
     if url is not None:
         yield from _in_processes(url, at, slices, workers)
         return
-    reads = read_by_rules()
+    reads, summary = read_by_rules(), batch_summary(at)
     for part in slices:
-        yield from evaluate_histories(load_span(session, directory, part, reads), at)
+        yield from evaluate_histories(load_span(session, directory, part, reads, summary), at)
 
 
 def evaluate_histories(histories: dict[str, History], at: datetime) -> list[tuple[Person, engine.Evaluation]]:
@@ -144,6 +145,6 @@ def _start_worker(url: str) -> None:
 def _evaluate_slice(job: tuple[datetime, Slice]) -> list[tuple[Person, engine.Evaluation]]:
     at, part = job
     with Session(_worker_engine[0]) as session:
-        histories = load_span(session, Directory.load(session), part, read_by_rules())
+        histories = load_span(session, Directory.load(session), part, read_by_rules(), batch_summary(at))
         session.rollback()  # read only
     return evaluate_histories(histories, at)

@@ -27,9 +27,9 @@ def watch(facts: PersonFacts, params: Params) -> list[Finding]:
     if not episodes:
         return []
     findings = []
-    last = facts.last_attended_direct_contact()  # contacts are kept in the order they happened
+    last = facts.last_attended_direct_contact()
     last_seen = last.occurred_at if last else None
-    planned = [c for c in facts.happened("contacts") if c.planned]
+    latest_planned = facts.last_planned_contacts(params.consecutive_missed)
     for episode in episodes:
         opened = []
         evidence = []
@@ -44,7 +44,7 @@ def watch(facts: PersonFacts, params: Params) -> list[Finding]:
             evidence.append(
                 Evidence.of(episode, f"no attended direct contact for more than {limit} days since {base.date()}")
             )
-        recent = [c for c in planned if c.occurred_at >= episode.occurred_at][-params.consecutive_missed :]
+        recent = [c for c in latest_planned if c.occurred_at >= episode.occurred_at]  # those since it began
         if (
             len(recent) == params.consecutive_missed
             and all(c.outcome in MISSED for c in recent)

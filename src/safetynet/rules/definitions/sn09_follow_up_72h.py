@@ -18,7 +18,8 @@ def watch(facts: PersonFacts, params: Params) -> list[Finding]:
     admission = latest(facts.happened("admissions"))
     if admission is None or admission.discharged_at is None or admission.discharged_at > facts.at:
         return []
-    if any(c.occurred_at >= admission.discharged_at for c in facts.attended_direct_contacts()):
+    seen = facts.last_attended_direct_contact()
+    if seen is not None and seen.occurred_at >= admission.discharged_at:
         return []
     learnt = max(admission.recorded_at, admission.discharged_at)
     return [

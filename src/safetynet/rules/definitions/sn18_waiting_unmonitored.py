@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from pydantic import Field
 
-from safetynet.record.contacts.models import ContactOutcome
 from safetynet.record.episodes.models import ReferralStatus
 from safetynet.rules.facts import Fact, PersonFacts
 from safetynet.rules.model import Evidence, Finding, Parameters, Rule, RuleKind
@@ -19,15 +18,15 @@ class Params(Parameters):
 
 def watch(facts: PersonFacts, params: Params) -> list[Finding]:
     findings = []
-    last = facts.last_attended_direct_contact()  # contacts are kept in the order they happened
+    last = facts.last_attended_direct_contact()
     last_seen = last.occurred_at if last else None
-    monitoring: list[Fact] | None = None  # check-ins and safety plans, found only for someone still waiting
+    monitoring: list[Fact] | None = None  # the latest check-in and safety plans, found only for someone waiting
     for referral in facts.happened("referrals"):
         if referral.status != ReferralStatus.ACCEPTED or (last_seen and last_seen >= referral.occurred_at):
             continue
-        if monitoring is None:
-            attended = ContactOutcome.ATTENDED
-            monitoring = [c for c in facts.happened("contacts") if c.outcome == attended]
+        if monitoring is None:  # only the latest of the check-ins counts (the latest monitoring sets the clock)
+            check_in = facts.last_attended_contact()
+            monitoring = [check_in] if check_in else []
             monitoring += [a for a in facts.happened("risk_assessments") if a.safety_plan]
         monitored = [f.occurred_at for f in monitoring if f.occurred_at >= referral.occurred_at]
         base = max([referral.occurred_at + timedelta(days=params.wait_days - params.check_in_days), *monitored])
