@@ -40,11 +40,16 @@ Fingerprint = tuple[Any, ...]
 
 
 def _fingerprint_query() -> TextClause:
-    """One row: for each fact table, the person's row count and highest row id (an index lookup each)."""
+    """One row: for each fact table, the person's row count and highest row id, as ``count * 2**32 + max(id)``.
+
+    Count and max in one aggregate on purpose: PostgreSQL answers a lone ``max(id) WHERE patient_id = ...`` by walking
+    the primary key backwards until it meets one of the person's rows (most of a big table for someone recorded
+    early: 60 ms a call on a 2,000-person trust), where beside ``count(*)`` both come from the patient index. One
+    scalar subquery per table, not a UNION, which PostgreSQL would hand to parallel workers (30 ms to start them).
+    """
     tables = sorted({model.__tablename__ for model in FACT_MODELS.values()})
     columns = ", ".join(
-        f"(SELECT count(*) FROM {t} WHERE patient_id = :patient_id), "
-        f"(SELECT max(id) FROM {t} WHERE patient_id = :patient_id)"
+        f"(SELECT count(*) * 4294967296 + coalesce(max(id), 0) FROM {t} WHERE patient_id = :patient_id)"
         for t in tables
     )
     return text(f"SELECT {columns}")  # table names from the model registry, never from input
