@@ -18,9 +18,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert, text
 
-from benchmarks.report import POSTGRES, Report, ms
+from benchmarks.report import Report, ms, scratch_postgres
 from safetynet import migrations
 from safetynet.audit import chain
 from safetynet.audit import service as audit
@@ -79,26 +79,6 @@ def _verify(url: str) -> tuple[float, chain.Verification]:
     return took, result
 
 
-def _postgres_url() -> str | None:
-    name = f"safetynet_bench_audit_{uuid.uuid4().hex[:8]}"
-    try:
-        server = create_engine(POSTGRES, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 2})
-        with server.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        server.dispose()
-    except Exception:
-        return None
-    return POSTGRES.rsplit("/", 1)[0] + f"/{name}"
-
-
-def _drop_postgres(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    server = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    server.dispose()
-
-
 def _chain_cost(url: str, runs: int) -> tuple[float, float]:
     """Median seconds of a unit of work recording 20 audit events, chained, against one adding nothing."""
     engine = make_engine(url)
@@ -144,14 +124,11 @@ def measure(quick: bool) -> Report:
     postgres_events = 20_000 if quick else 1_000_000
     with tempfile.TemporaryDirectory() as tmp:
         _section(report, "SQLite", f"sqlite:///{Path(tmp) / 'audit.db'}", sqlite_events, not quick)
-    url = _postgres_url()
-    if url is None:
-        report.notes.append("PostgreSQL was not reachable: its rows are missing.")
-    else:
-        try:
+    with scratch_postgres("audit") as url:
+        if url is None:
+            report.notes.append("PostgreSQL was not reachable: its rows are missing.")
+        else:
             _section(report, "PostgreSQL", url, postgres_events, False)
-        finally:
-            _drop_postgres(url)
     projected = [r for r in report.rows if "audit verify" in r.benchmark]
     if quick and projected:
         report.notes.append("Quick mode: the 10,000,000-event target applies to the full run only.")

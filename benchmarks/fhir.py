@@ -19,13 +19,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-
-from benchmarks.report import POSTGRES, Report
+from benchmarks.report import POSTGRES, Report, scratch_postgres
 
 TITLE = "FHIR bulk import and export"
 INTRO = (
@@ -61,22 +59,6 @@ def _cli(url: str, *args: str) -> tuple[float, int, str]:
     return seconds, max(peak, before) * 1024, done.stdout
 
 
-def _postgres_db() -> tuple[str, str]:
-    name = f"safetynet_bench_fhir_{uuid.uuid4().hex[:8]}"
-    server = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    server.dispose()
-    return POSTGRES.rsplit("/", 1)[0] + f"/{name}", name
-
-
-def _drop(name: str) -> None:
-    server = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    server.dispose()
-
-
 def measure(quick: bool) -> Report:
     report = Report()
     people = 100 if quick else 2_000
@@ -96,11 +78,13 @@ def measure(quick: bool) -> Report:
 
         for label, safety_net in (("record only, safety net deferred", False), ("with the safety net", True)):
             for database in ("PostgreSQL", "SQLite"):
-                if database == "PostgreSQL":
-                    url, name = _postgres_db()
-                else:
-                    url, name = f"sqlite:///{folder / f'target-{safety_net}.db'}", ""
-                try:
+                with ExitStack() as scratch:
+                    if database == "PostgreSQL":
+                        url = scratch.enter_context(scratch_postgres("fhir"))
+                        if url is None:
+                            raise RuntimeError(f"PostgreSQL is not reachable at {POSTGRES}")
+                    else:
+                        url = f"sqlite:///{folder / f'target-{safety_net}.db'}"
                     _cli(url, "db", "upgrade")
                     args = ["fhir", "import", str(folder / "export"), "--workers", "1"]
                     if not safety_net:
@@ -118,9 +102,6 @@ def measure(quick: bool) -> Report:
                     if database == "PostgreSQL" and not safety_net:
                         again, _, _ = _cli(url, *args)
                         report.add("the same import again (all unchanged)", f"{resources / again:,.0f} resources/s")
-                finally:
-                    if name:
-                        _drop(name)
     report.notes.append(
         "Peak memory is the largest resident set of any child process so far in this run (getrusage), so it includes "
         "earlier steps' children; the import's own is at most that."

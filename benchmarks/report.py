@@ -10,6 +10,9 @@ import platform
 import re
 import sqlite3
 import statistics
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +22,28 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "benchmarks.md"
 POSTGRES = os.environ.get("SAFETYNET_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+@contextmanager
+def scratch_postgres(purpose: str) -> Iterator[str | None]:
+    """A new, empty PostgreSQL database for one benchmark, dropped afterwards; None if PostgreSQL is unreachable."""
+    name = f"safetynet_bench_{purpose}_{uuid.uuid4().hex[:8]}"
+    server = create_engine(POSTGRES, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 2})
+    try:
+        with server.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception:
+        server.dispose()
+        yield None
+        return
+    try:
+        yield POSTGRES.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
+
+
 HEADER = """# Benchmarks
 
 Measured by the harness in `benchmarks/`. Reproduce everything with `make bench` (`.venv/bin/python -m

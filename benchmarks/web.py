@@ -13,8 +13,9 @@ and an HTTP client signed in as a key worker times each request from sending it 
 
 1. My work (``/``) for the key worker whose caseload is nearest 35 people (issue 4: p95 at most 150 ms);
 2. the person summary (``/people/{nhs_number}``) of the person with the long record (p95 at most 200 ms);
-3. the team board (``/teams/{team_id}/board``) of the team whose caseload is nearest 500 people, signed in as its team
-   manager (issue 4: a 500-person team, p95 at most 150 ms; its real size is reported), and the trust safety view
+3. the team board (``/teams/{team_id}/board``) of the smallest team with at least 500 people on its caseload (the
+   synthetic trust is cut into CMHTs of about 500 for this: ``--people-per-cmht``), signed in as its team manager
+   (issue 4: a 500-person team, p95 at most 150 ms; its real size is reported), and the trust safety view
    (``/trust/safety``), after the safety net has been run over the trust (``safetynet tasks reconcile``) so that both
    have tasks to show.
 """
@@ -96,7 +97,8 @@ def _key_worker(url: str) -> tuple[str, int]:
 
 
 def _team_manager(url: str) -> tuple[str, str, int]:
-    """The team whose caseload is nearest 500 people, an account for its team manager; (username, team id, size)."""
+    """The smallest team with at least 500 people on its caseload (else the nearest), an account for its team
+    manager; (username, team id, size)."""
     engine = make_engine(url)
     try:
         with unit_of_work(engine) as session:
@@ -111,7 +113,10 @@ def _team_manager(url: str) -> tuple[str, str, int]:
                 if status == EpisodeStatus.ACTIVE
             )
             managed = set(session.scalars(select(Staff.team_id).where(Staff.role == Role.TEAM_MANAGER)))
-            _, size, team_id = min((abs(n - WANTED_TEAM), n, tid) for tid, n in open_episodes.items() if tid in managed)
+            sizes = [(n, tid) for tid, n in open_episodes.items() if tid in managed]
+            # The smallest team of at least 500 (a larger one is a harder test), else the one nearest 500.
+            large_enough = [s for s in sizes if s[0] >= WANTED_TEAM]
+            size, team_id = min(large_enough) if large_enough else min(sizes, key=lambda s: abs(s[0] - WANTED_TEAM))
             team = session.get(Team, team_id)
             assert team is not None
             manager = org.team_staff(ctx, team.id, Role.TEAM_MANAGER)[0]
@@ -274,8 +279,9 @@ def measure(quick: bool) -> Report:
             client = _signed_in(base, manager)
             try:
                 timings = _timings(client, f"/teams/{team_id}/board", runs)
-                # The target is for a 500-person team: judged only on a team within a tenth of that size.
-                sized = abs(team_size - WANTED_TEAM) <= WANTED_TEAM // 10
+                # The target is for a 500-person team: judged on a team of at least nine tenths of that (a larger one
+                # is a harder test than the target asks).
+                sized = team_size >= WANTED_TEAM * 9 // 10
                 report.add(
                     f"team board, a team of {team_size} people, trust of {patients:,}",
                     median_p95(timings),
@@ -284,8 +290,8 @@ def measure(quick: bool) -> Report:
                 )
                 if not sized and not quick:
                     report.notes.append(
-                        f"The synthetic trust has no team of about {WANTED_TEAM} people: the team whose caseload is "
-                        f"nearest has {team_size}, so the team board's target is not judged here."
+                        f"The synthetic trust has no team of {WANTED_TEAM} people or more: the largest has "
+                        f"{team_size}, so the team board's target is not judged here."
                     )
                 timings = _timings(client, "/trust/safety", runs)
                 report.add(f"trust safety view, trust of {patients:,}", median_p95(timings))
