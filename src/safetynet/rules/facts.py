@@ -275,12 +275,17 @@ class PersonFacts:
         return bool(episode.pathway == Pathway.ASSERTIVE_OUTREACH)
 
 
-def load_histories(session: Session, patient_ids: Sequence[str] | None = None) -> dict[str, History]:
-    """Every version of every fact for these people (everyone if None): one query per table."""
+def load_histories(
+    session: Session,
+    patient_ids: Sequence[str] | None = None,
+    reads: Mapping[str, tuple[str, ...]] | None = None,
+) -> dict[str, History]:
+    """Every version of every fact for these people (everyone if None): one query per table. With ``reads``
+    (``read_by_rules()``) only the kinds and columns the rules read: enough to evaluate them, not to show a record."""
     directory = Directory.load(session)
     selection = _Selection.everyone() if patient_ids is None else _Selection.these(patient_ids)
     people = _people(session, selection)
-    return _load(session, directory, people, selection)
+    return _load(session, directory, people, selection, reads)
 
 
 def load_history(session: Session, patient_id: str) -> History:

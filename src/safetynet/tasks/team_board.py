@@ -31,7 +31,7 @@ from safetynet.record.zoning import service as zoning
 from safetynet.record.zoning.models import Zone, ZoneAssignment
 from safetynet.record.zoning.schemas import ZoneAssignmentIn
 from safetynet.rules import engine
-from safetynet.rules.facts import load_histories
+from safetynet.rules.facts import load_histories, read_by_rules
 from safetynet.rules.model import DischargeAttempt, Finding
 from safetynet.rules.zoning import suggest_at
 from safetynet.tasks import service as tasks
@@ -213,12 +213,14 @@ def roster(ctx: Context, team: Team, now: datetime) -> dict[str, CaseloadEntry]:
     if not first:
         return {}
     ids = list(first)
+    # The allocations of these episodes only (not the people's whole allocation history with every team).
     allocations = ctx.session.execute(
         known_at(KeyWorkerAllocation)
         .with_only_columns(
             KeyWorkerAllocation.episode_fact_id, KeyWorkerAllocation.staff_id, KeyWorkerAllocation.ended_at
         )
-        .where(KeyWorkerAllocation.patient_id.in_(ids), KeyWorkerAllocation.entered_in_error.is_(False))
+        .where(KeyWorkerAllocation.episode_fact_id.in_([fact_id for fact_id, _ in first.values()]))
+        .where(KeyWorkerAllocation.entered_in_error.is_(False))
         .where(KeyWorkerAllocation.occurred_at <= now)
         .order_by(KeyWorkerAllocation.occurred_at)
     ).all()
@@ -482,7 +484,7 @@ def _discharges(ctx: Context, team: Team, names: dict[str, tuple[str, str]], now
     settings = tasks.rule_settings(ctx)
     params = {rule_id: p for rule_id, (_, p) in settings.items()}
     rows = []
-    for patient_id, history in load_histories(ctx.session, list(open_stays)).items():
+    for patient_id, history in load_histories(ctx.session, list(open_stays), read_by_rules()).items():
         stay = open_stays[patient_id]
         result = engine.check_discharge(
             history.as_known_at(now), DischargeAttempt(kind="inpatient", at=now), params=params
