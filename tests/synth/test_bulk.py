@@ -4,14 +4,16 @@ trust deterministically."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, create_engine, inspect, select
 from sqlalchemy.orm import Session
 
 from safetynet import migrations
+from safetynet.core.clock import LONDON
 from safetynet.core.context import Context
 from safetynet.core.db import make_engine, unit_of_work
 from safetynet.core.errors import ValidationFailed
@@ -255,3 +257,27 @@ def test_a_person_the_record_refuses_leaves_the_database_as_it_was(fresh: Any, m
     if engine.dialect.name == "sqlite":
         with engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+# --- the encoding ---------------------------------------------------------------------------------------------------
+
+
+def test_the_encoder_gives_every_moment_exactly_as_sqlalchemy_would() -> None:
+    """The bulk encoder's quick way with moments on SQLite must give SQLAlchemy's text, every minute of the year and
+    either side of the clocks changing (the same moment in another zone as well)."""
+    dialect = create_engine("sqlite://").dialect
+    encoder = bulk.Encoder(dialect)
+    column = bulk.TABLES["contacts"].c.occurred_at
+    reference = column.type.dialect_impl(dialect).bind_processor(dialect)
+    assert reference is not None
+    occurred_at = encoder.fact_positions["contacts"][1]
+    [(_, quick, _)] = [p for p in encoder.processors["contacts"] if p[0] == occurred_at]
+    assert quick is not reference, "the quick way is used"
+    moment = datetime(2024, 1, 1, tzinfo=LONDON)
+    while moment.year == 2024:
+        for value in (moment, moment + timedelta(microseconds=7), moment.astimezone(UTC)):
+            assert quick(value) == reference(value)
+        moment += timedelta(minutes=47)
+    assert quick(None) is None
+    with pytest.raises(ValueError, match="naive"):
+        quick(datetime(2024, 1, 1))
