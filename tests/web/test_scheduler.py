@@ -4,7 +4,9 @@ its own."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from contextlib import suppress
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
@@ -80,6 +82,34 @@ def test_a_failing_job_is_recorded_loudly_and_the_others_still_run(
     with overdue.engine.connect() as connection:
         alerts = connection.execute(select(OperationalAlert.rule_id, OperationalAlert.error)).all()
     assert [(rule, "unreachable" in error) for rule, error in alerts] == [("SCHEDULER", True)]
+
+
+def test_a_tick_that_fails_outright_does_not_stop_the_scheduler(
+    overdue: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database unreachable even for the alert: the loop logs it and ticks again, escalating once it is back."""
+    real_tick, calls = scheduler.tick, []
+
+    def flaky(engine: object, url: str, clock: object) -> list[str]:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError("database unreachable")
+        return real_tick(overdue.engine, url, overdue.clock)
+
+    monkeypatch.setattr(scheduler, "tick", flaky)
+
+    async def a_few_ticks() -> None:
+        ticking = asyncio.create_task(scheduler.run_forever(overdue.engine, overdue.url, overdue.clock, 0.01))
+        deadline = time.monotonic() + 30
+        while len(calls) < 2 and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        ticking.cancel()
+        with suppress(asyncio.CancelledError):
+            await ticking
+
+    asyncio.run(a_few_ticks())
+    assert len(calls) >= 2
+    assert _level(overdue.engine, overdue.task_id) == 1
 
 
 def test_the_running_app_ticks_on_its_own(overdue: SimpleNamespace) -> None:

@@ -79,7 +79,12 @@ def tick(engine: Engine, url: str, clock: Clock) -> list[str]:
 
 
 async def run_forever(engine: Engine, url: str, clock: Clock, every_seconds: float) -> None:
-    """Tick now and then every ``every_seconds`` until cancelled (when the app shuts down)."""
+    """Tick now and then every ``every_seconds`` until cancelled (when the app shuts down). A tick that fails
+    outright (the database unreachable, so not even its alert can be recorded) is logged and the next tick tries
+    again: a passing outage must not stop escalation until someone restarts the server."""
     while True:
-        await asyncio.to_thread(tick, engine, url, clock)
+        try:
+            await asyncio.to_thread(tick, engine, url, clock)
+        except Exception:  # the loop is the safety net's clockwork: it must outlive any one tick
+            log.exception("the scheduler's tick failed; trying again in %s s", every_seconds)
         await asyncio.sleep(every_seconds)
