@@ -51,6 +51,7 @@ WRK = "/usr/bin/wrk"
 TOKEN = "benchmark-token"
 PATH = "/cds-services/safetynet-patient-view"
 CONNECTIONS = 50
+WARM_UP_SECONDS = 10
 TARGET_P95_MS = 50
 
 
@@ -131,16 +132,20 @@ def _setup(report: Report, sizes: Sizes, folder: Path, url: str, label: str, wor
         base = f"http://127.0.0.1:{port}"
         _wait(base, server)
         bodies = [_body(n) for n in numbers]
-        cards, warm = _warm_up(base, bodies)
+        # Both passes on one connection, so one server process answers them: the second finds what the first kept.
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60) as http:
+            cards, warm = _pass(http, bodies)
+            _, again = _pass(http, bodies)
         report.add(
             f"{label}: first patient-view per person ({len(numbers)} people, tasks opened)",
             f"median {warm * 1000:.0f} ms, {cards / len(numbers):.1f} cards per person",
         )
-        _, again = _warm_up(base, bodies)
         report.add(
             f"{label}: patient-view again per person, one client in sequence (nothing new)",
             f"median {again * 1000:.1f} ms",
         )
+        # Every server process keeps its own histories: a few seconds of load first, unmeasured, lets each keep them.
+        _wrk(base, bodies, folder, WARM_UP_SECONDS)
         figures = _wrk(base, bodies, folder, sizes.seconds)
     finally:
         server.terminate()
@@ -203,16 +208,16 @@ def _wait(base: str, server: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("the server did not start within 60 s")
 
 
-def _warm_up(base: str, bodies: list[str]) -> tuple[int, float]:
+def _pass(http: httpx.Client, bodies: list[str]) -> tuple[int, float]:
+    """One patient-view per body, in sequence: the cards returned, and the median time of one answer."""
     timings: list[float] = []
     cards = 0
-    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60) as http:
-        for body in bodies:
-            start = time.perf_counter()
-            response = http.post(PATH, content=body, headers={"Content-Type": "application/json"})
-            timings.append(time.perf_counter() - start)
-            response.raise_for_status()
-            cards += len(response.json()["cards"])
+    for body in bodies:
+        start = time.perf_counter()
+        response = http.post(PATH, content=body, headers={"Content-Type": "application/json"})
+        timings.append(time.perf_counter() - start)
+        response.raise_for_status()
+        cards += len(response.json()["cards"])
     return cards, sorted(timings)[len(timings) // 2]
 
 

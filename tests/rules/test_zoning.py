@@ -57,7 +57,7 @@ def test_an_overdue_family_concern_suggests_red(session: Session) -> None:
 def test_nothing_open_suggests_green() -> None:
     from safetynet.rules.facts import Directory, PersonFacts
 
-    facts = PersonFacts("p", "9990000018", datetime(2024, 1, 1, tzinfo=LONDON), Directory({}, {}), {})
+    facts = PersonFacts("p", "9990000018", datetime(2024, 1, 1, tzinfo=LONDON), Directory({}), {})
     assert suggest(facts, []) == (Zone.GREEN, ["no open findings"])
 
 

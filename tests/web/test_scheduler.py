@@ -5,6 +5,7 @@ its own."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from contextlib import suppress
 from datetime import datetime, timedelta
@@ -107,7 +108,10 @@ def test_a_tick_that_fails_outright_does_not_stop_the_scheduler(
         with suppress(asyncio.CancelledError):
             await ticking
 
-    asyncio.run(a_few_ticks())
+    # In a thread of its own: a browser test before this one may have left an event loop running on this one.
+    runner = threading.Thread(target=asyncio.run, args=(a_few_ticks(),))
+    runner.start()
+    runner.join(timeout=60)
     assert len(calls) >= 2
     assert _level(overdue.engine, overdue.task_id) == 1
 

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from safetynet.core.db import UTCDateTime
 from safetynet.record.contacts.models import DIRECT_MODES, ContactOutcome
 from safetynet.record.episodes.models import EpisodeStatus
-from safetynet.record.org.models import SMI_PATHWAYS, Pathway, Staff, Team
+from safetynet.record.org.models import SMI_PATHWAYS, Pathway, Team
 from safetynet.record.patients.models import Patient
 from safetynet.record.registry import FACT_MODELS
 
@@ -77,18 +77,15 @@ class TeamInfo:
 
 @dataclass(frozen=True, slots=True)
 class Directory:
-    """Teams and staff by id: small, shared by every person in a trust."""
+    """Teams by id (their names and pathways, which the rules read): small, shared by every person in a trust.
+    Staff are not kept: no rule reads them, and a trust has thousands (reading them cost every history ~5 ms)."""
 
     teams: dict[str, TeamInfo]
-    staff: dict[str, tuple[str, str, str | None]]  # id -> (name, role, team_id)
 
     @classmethod
     def load(cls, session: Session) -> Directory:
-        team, person = Team.__table__.c, Staff.__table__.c
-        teams = {i: TeamInfo(n, p) for i, n, p in session.execute(select(team.id, team.name, team.pathway))}
-        rows = session.execute(select(person.id, person.name, person.role, person.team_id))
-        staff = {i: (n, r, t) for i, n, r, t in rows}
-        return cls(teams, staff)
+        team = Team.__table__.c
+        return cls({i: TeamInfo(n, p) for i, n, p in session.execute(select(team.id, team.name, team.pathway))})
 
     def team_name(self, team_id: str | None) -> str:
         return self.teams[team_id].name if team_id in self.teams else "no team"

@@ -49,8 +49,7 @@ def _fingerprint_query() -> TextClause:
     """
     tables = sorted({model.__tablename__ for model in FACT_MODELS.values()})
     columns = ", ".join(
-        f"(SELECT count(*) * 4294967296 + coalesce(max(id), 0) FROM {t} WHERE patient_id = :patient_id)"
-        for t in tables
+        f"(SELECT count(*) * 4294967296 + coalesce(max(id), 0) FROM {t} WHERE patient_id = :patient_id)" for t in tables
     )
     return text(f"SELECT {columns}")  # table names from the model registry, never from input
 
