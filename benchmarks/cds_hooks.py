@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from benchmarks.report import Report, scratch_postgres
 from safetynet.core.db import make_engine
 from safetynet.record.patients.models import Patient
+from safetynet.web.server import HTTP_PROTOCOL
 
 TITLE = "CDS Hooks"
 INTRO = (
@@ -121,6 +122,7 @@ def _setup(report: Report, sizes: Sizes, folder: Path, url: str, label: str, wor
     port = _free_port()
     command = [sys.executable, "-m", "uvicorn", "--factory", "safetynet.web.app:create_app", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+    command += ["--http", HTTP_PROTOCOL]  # as ``safetynet serve`` runs it
     server = subprocess.Popen(
         command,
         cwd=ROOT,

@@ -47,6 +47,7 @@ from safetynet.core.clock import FixedClock
 from safetynet.core.context import Context, Role
 from safetynet.core.db import make_engine, unit_of_work
 from safetynet.record.org.models import Staff
+from safetynet.web.server import HTTP_PROTOCOL
 
 TITLE = "Load and the cost of audit"
 INTRO = (
@@ -103,6 +104,7 @@ def _server(url: str, *, audit_reads: bool = True, workers: int = 2) -> Iterator
         env[NO_READ_AUDIT] = "1"
     command = [sys.executable, "-m", "uvicorn", "--factory", "benchmarks.load:app", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+    command += ["--http", HTTP_PROTOCOL]  # as ``safetynet serve`` runs it
     # Keep idle connections longer than users think (uvicorn's default is 5 s): otherwise a request sent just as the
     # server closes an idle connection fails, which browsers retry by themselves and httpx does not.
     command += ["--timeout-keep-alive", "75"]

@@ -40,13 +40,16 @@ def serve(
     import uvicorn
 
     from safetynet.web.app import create_app
+    from safetynet.web.server import HTTP_PROTOCOL
     from safetynet.web.settings import WebSettings
 
     out.print(f"Safetynet on http://{host}:{port}/ with {workers} worker(s) (Ctrl-C to stop)")
     # Cookies are always Secure here; browsers accept them from http://127.0.0.1 and localhost.
     if workers == 1:
         settings = WebSettings(scheduler_seconds=every if scheduler else None)
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=True)
+        uvicorn.run(
+            create_app(settings), host=host, port=port, log_level="info", proxy_headers=True, http=HTTP_PROTOCOL
+        )
         return
     # Several processes must sign sessions and CSRF tokens with one key, or a form served by one worker would be
     # refused by the next: without a configured key, one is made here for this run (sessions end when it stops).
@@ -58,6 +61,7 @@ def serve(
         "safetynet.web.app:create_app",
         factory=True,
         workers=workers,
+        http=HTTP_PROTOCOL,
         host=host,
         port=port,
         log_level="info",
