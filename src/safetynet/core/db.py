@@ -54,6 +54,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def sqlite_text(moment: datetime) -> str:
+    """An aware moment as UTCDateTime stores it on SQLite: UTC, ``YYYY-MM-DD HH:MM:SS.ffffff`` (text order is time
+    order). For writers and readers that bypass SQLAlchemy's types on the hot path."""
+    return moment.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+
+
 def database_url() -> str:
     return os.environ.get("SAFETYNET_DATABASE_URL", DEFAULT_DATABASE_URL)
 

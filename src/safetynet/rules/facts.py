@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from operator import attrgetter, itemgetter
 from pathlib import Path
@@ -27,7 +27,7 @@ from sqlalchemy import JSON, Boolean, Column, ColumnElement, Table, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
-from safetynet.core.db import UTCDateTime
+from safetynet.core.db import UTCDateTime, sqlite_text
 from safetynet.record.contacts.models import DIRECT_MODES, ContactOutcome
 from safetynet.record.episodes.models import EpisodeStatus
 from safetynet.record.org.models import SMI_PATHWAYS, Pathway, Team
@@ -579,7 +579,7 @@ def _contacts_in_sqlite(
     summary: Summary,
     histories: dict[str, History],
 ) -> None:
-    at = _sqlite_moment(summary.at)
+    at = sqlite_text(summary.at)
     wanted: list[int] = []
     corrected: list[str] = []
     cursor.execute(_SQLITE_CANDIDATES.format(condition=condition), (at, at, *parameters))
@@ -635,11 +635,6 @@ def _contacts_in_sql(
         reader.build(
             connection.execute(select(*reader.columns).where(clause).order_by(c.patient_id, c.id)).all(), histories
         )
-
-
-def _sqlite_moment(at: datetime) -> str:
-    """A moment as SQLAlchemy stores it on SQLite (UTC, no zone, with microseconds)."""
-    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 _FIRST = itemgetter(0)

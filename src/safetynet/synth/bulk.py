@@ -37,7 +37,7 @@ from safetynet.audit import chain as audit_chain
 from safetynet.audit.models import AuditEvent
 from safetynet.core.clock import SystemClock
 from safetynet.core.context import Actor, Role
-from safetynet.core.db import Base, UTCDateTime
+from safetynet.core.db import Base, UTCDateTime, sqlite_text
 from safetynet.core.errors import Problem, ValidationFailed
 from safetynet.core.ids import IdSource
 from safetynet.record.careplans.schemas import CarePlanReviewIn, GpHandoverLetterIn
@@ -288,7 +288,7 @@ def _fast_moments(type_: Any, dialect: Dialect, processor: Callable[[Any], Any])
 
     def fast(value: Any) -> Any:
         if type(value) is datetime and value.tzinfo is not None:
-            return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+            return sqlite_text(value)
         return processor(value)  # None, a naive moment (refused) or anything else: as SQLAlchemy does it
 
     london = ZoneInfo("Europe/London")
