@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,10 +33,9 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from benchmarks.report import Report, scratch_postgres
+from benchmarks.report import Report, free_port, scratch_postgres, uvicorn_command
 from safetynet.core.db import make_engine
 from safetynet.record.patients.models import Patient
-from safetynet.web.server import HTTP_PROTOCOL
 
 TITLE = "CDS Hooks"
 INTRO = (
@@ -119,12 +117,9 @@ def _setup(report: Report, sizes: Sizes, folder: Path, url: str, label: str, wor
     numbers = _nhs_numbers(url, sizes.asked)
     clients = folder / "clients"
     clients.write_text(f"benchmark {TOKEN}\n", encoding="utf-8")
-    port = _free_port()
-    command = [sys.executable, "-m", "uvicorn", "--factory", "safetynet.web.app:create_app", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
-    command += ["--http", HTTP_PROTOCOL]  # as ``safetynet serve`` runs it
+    port = free_port()
     server = subprocess.Popen(
-        command,
+        uvicorn_command("safetynet.web.app:create_app", port, workers),
         cwd=ROOT,
         env=env | {"SAFETYNET_API_CLIENTS_FILE": str(clients), "SAFETYNET_CDS_MAX_CARDS": "5"},
         stdout=subprocess.DEVNULL,
@@ -188,13 +183,6 @@ def _body(nhs_number: str) -> str:
             },
         }
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _wait(base: str, server: subprocess.Popen[bytes]) -> None:

@@ -25,10 +25,8 @@ import asyncio
 import os
 import random
 import re
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -41,14 +39,13 @@ import httpx
 from sqlalchemy import select
 
 from benchmarks.record import synth
-from benchmarks.report import Report, percentile
+from benchmarks.report import Report, free_port, percentile, uvicorn_command
 from benchmarks.web import END_OF_STORIES, PASSWORD, SETUP, _reconcile
 from safetynet.access import accounts
 from safetynet.core.clock import FixedClock
 from safetynet.core.context import Context, Role
 from safetynet.core.db import make_engine, unit_of_work
 from safetynet.record.org.models import Staff
-from safetynet.web.server import HTTP_PROTOCOL
 
 TITLE = "Load and the cost of audit"
 INTRO = (
@@ -89,23 +86,14 @@ def app() -> object:
     return create_app(WebSettings(secure_cookies=False, clock=FixedClock(END_OF_STORIES)))
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @contextmanager
 def _server(url: str, *, audit_reads: bool = True, workers: int = 2) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     env = os.environ | {"SAFETYNET_DATABASE_URL": url, "SAFETYNET_SECRET_KEY": "benchmark-load-secret-key"}
     env.pop(NO_READ_AUDIT, None)
     if not audit_reads:
         env[NO_READ_AUDIT] = "1"
-    command = [sys.executable, "-m", "uvicorn", "--factory", "benchmarks.load:app", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
-    command += ["--http", HTTP_PROTOCOL]  # as ``safetynet serve`` runs it
+    command = uvicorn_command("benchmarks.load:app", port, workers)
     # Keep idle connections longer than users think (uvicorn's default is 5 s): otherwise a request sent just as the
     # server closes an idle connection fails, which browsers retry by themselves and httpx does not.
     command += ["--timeout-keep-alive", "75"]

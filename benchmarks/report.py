@@ -8,8 +8,10 @@ from __future__ import annotations
 import os
 import platform
 import re
+import socket
 import sqlite3
 import statistics
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,9 +21,27 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from safetynet.web.server import HTTP_PROTOCOL
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "benchmarks.md"
 POSTGRES = os.environ.get("SAFETYNET_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def uvicorn_command(factory: str, port: int, workers: int) -> list[str]:
+    """A server subprocess as ``safetynet serve`` runs one (its HTTP protocol), for an app ``factory``."""
+    return [
+        *(sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1", "--port", str(port)),
+        *("--workers", str(workers), "--log-level", "warning", "--no-access-log", "--http", HTTP_PROTOCOL),
+    ]
 
 
 @contextmanager

@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import tempfile
 import threading
@@ -41,7 +40,7 @@ import uvicorn
 from sqlalchemy import select
 
 from benchmarks.record import SAFETYNET, add_long_record, synth
-from benchmarks.report import Report, median_p95, percentile
+from benchmarks.report import Report, free_port, median_p95, percentile
 from safetynet.access import accounts
 from safetynet.core.clock import LONDON, FixedClock
 from safetynet.core.context import Actor, Context, Role
@@ -196,9 +195,7 @@ def _serving(url: str) -> Iterator[str]:
     settings = WebSettings(
         database_url=url, secret_key="benchmark", secure_cookies=False, clock=FixedClock(END_OF_STORIES)
     )
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
 
     class Server(uvicorn.Server):
         def install_signal_handlers(self) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from safetynet.record.org import service as org
 from safetynet.record.org.schemas import StaffIn
 from tests.factories import world
 from tests.personas import ALICE
+from tests.web.conftest import _free_port
 
 runner = CliRunner()
 
@@ -103,9 +103,7 @@ def test_demo_prints_working_logins_for_each_role_and_new_ones_each_run(env: str
 @contextmanager
 def _serving(url: str, *options: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """``safetynet serve`` on a free loopback port, until it answers; its base URL and process."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = _free_port()
     safetynet = str(Path(sys.executable).parent / "safetynet")
     command = [safetynet, "serve", "--host", "127.0.0.1", "--port", str(port), *options]
     server = subprocess.Popen(
