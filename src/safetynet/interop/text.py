@@ -1,4 +1,4 @@
-"""Text that no record system may send: what the FHIR import and CDS Hooks refuse alike."""
+"""Text from record systems: what the FHIR import and CDS Hooks refuse alike, and how a number in a URL is read."""
 
 from __future__ import annotations
 
@@ -17,3 +17,9 @@ def has_nul(value: Any) -> bool:
     if isinstance(value, list):
         return any(has_nul(item) for item in value)
     return False
+
+
+def whole_number(text: str) -> int | None:
+    """The whole number these ASCII digits spell (a version, an id, ``_count``), or None. ``str.isdigit`` alone
+    also accepts digits ``int`` refuses, such as superscript two, which turned a request into a 500."""
+    return int(text) if text.isascii() and text.isdigit() else None

@@ -24,6 +24,7 @@ from safetynet.interop.fhir.capability import capability_statement
 from safetynet.interop.fhir.mapping import READABLE_TYPES
 from safetynet.interop.fhir.mapping.base import Issue, Refused, Res
 from safetynet.interop.fhir.outcome import operation_outcome
+from safetynet.interop.text import whole_number
 from safetynet.web import deps
 from safetynet.web.api_auth import api_actor
 
@@ -225,8 +226,8 @@ def search(kind: str, request: Request, actor: Actor = Depends(api_actor)) -> Re
 def _searchset(request: Request, kind: str, params: list[tuple[str, str]], page: store.Page) -> Res:
     base = f"{_base(request)}/{kind}"
     kept = [(k, v) for k, v in params if k not in ("_offset",)]
-    count = next((int(v) for k, v in params if k == "_count" and v.isdigit()), 50)
-    offset = next((int(v) for k, v in params if k == "_offset" and v.isdigit()), 0)
+    count = next((n for k, v in params if k == "_count" and (n := whole_number(v)) is not None), 50)
+    offset = next((n for k, v in params if k == "_offset" and (n := whole_number(v)) is not None), 0)
 
     def link(relation: str, at: int) -> Res:
         return {"relation": relation, "url": f"{base}?{urlencode([*kept, ('_offset', str(at))])}"}
@@ -347,11 +348,12 @@ def history(kind: str, ident: str, request: Request, actor: Actor = Depends(api_
 def vread(kind: str, ident: str, version: str, request: Request, actor: Actor = Depends(api_actor)) -> Response:  # noqa: B008
     def work() -> Response:
         _kind(kind)
-        if not version.isdigit():
+        number = whole_number(version)
+        if number is None:
             return outcome([Issue(f"{kind}/{ident}/_history/{version}", "a version is a whole number", "invalid")], 400)
 
         def run(ctx: Context) -> Response:
-            res = store.read(ctx.session, kind, ident, int(version))
+            res = store.read(ctx.session, kind, ident, number)
             if res is None:
                 return outcome([Issue(f"{kind}/{ident}/_history/{version}", "no such version", "not-found")], 404)
             _audit_reads(ctx, kind, [res])

@@ -103,6 +103,18 @@ def test_a_token_is_required(client: TestClient) -> None:
     assert client.get("/fhir/Patient").status_code == 200
 
 
+def test_numbers_in_the_url_are_ascii_digits_or_a_clear_400(client: TestClient) -> None:
+    """Superscript two passes ``str.isdigit`` but not ``int``: schemathesis found it made a 500."""
+    directory(client)
+    ident = client.post("/fhir/Condition", json=condition()).json()["id"]
+    for path in (f"/fhir/Condition/{ident}/_history/\u00b2", f"/fhir/Condition?patient={PATIENT}&_count=\u00b2"):
+        answer = client.get(path)
+        assert answer.status_code == 400, (path, answer.text)
+        assert answer.json()["resourceType"] == "OperationOutcome"
+    assert client.get(f"/fhir/Condition/{ident}/_history/1").status_code == 200
+    assert client.get("/fhir/AuditEvent/\u00b2").status_code == 404
+
+
 def test_create_read_update_with_etag_and_if_match(client: TestClient, fresh_url: str) -> None:
     directory(client)
     created = client.post("/fhir/Condition", json=condition())

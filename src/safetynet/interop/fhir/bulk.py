@@ -76,7 +76,7 @@ from safetynet.interop.fhir.mapping.people import (
 )
 from safetynet.interop.fhir.models import FhirImportLedger
 from safetynet.interop.fhir.store import DETAILS, ORGANISATIONS, PATIENTS, STAFF, STAFF_COLUMNS, TEAM_COLUMNS, TEAMS
-from safetynet.interop.text import NUL_MESSAGE, has_nul
+from safetynet.interop.text import NUL_MESSAGE, has_nul, whole_number
 
 LEDGER = FhirImportLedger.__table__
 T = TypeVar("T")
@@ -904,8 +904,8 @@ class _Work:
     def _next_version(self, item: _Item, fact_id: str) -> tuple[int, datetime | None, str | None]:
         latest = self._latest[item.table].get(fact_id)
         current = latest[0] if latest else 0
-        if item.tagged and item.version_id.isdigit():
-            wanted = int(item.version_id)
+        wanted = whole_number(item.version_id) if item.tagged else None
+        if wanted is not None:
             if wanted <= current:
                 raise Refused(
                     [

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from safetynet.interop.fhir import codes
 from safetynet.interop.fhir.mapping.base import Res, Row, concept, instant, local, prune, ref
+from safetynet.interop.text import whole_number
 
 TASK_STATUS = {
     "open": "ready",
@@ -176,9 +177,9 @@ def _table_for(kind: str) -> tuple[Any, str, Any]:
 def history(session: Session, kind: str, ident: str) -> list[Res]:
     table, key, maker = _table_for(kind)
     if key == "id" and table.name == "audit_events":
-        if not ident.isdigit():
+        value: Any = whole_number(ident)
+        if value is None:
             return []
-        value: Any = int(ident)
     else:
         value = ident
     stmt = select(table).where(table.c[key] == value)
@@ -198,7 +199,9 @@ def search(session: Session, kind: str, patient: str | None, ids: list[str]) -> 
         stmt = stmt.where(table.c.patient_id == patient)
     if ids:
         stmt = stmt.where(
-            table.c[key].in_([int(i) for i in ids if i.isdigit()] if table.name == "audit_events" else ids)
+            table.c[key].in_(
+                [n for i in ids if (n := whole_number(i)) is not None] if table.name == "audit_events" else ids
+            )
         )
     stmt = stmt.order_by(table.c[key])
     return [maker(dict(row)) for row in session.execute(stmt).mappings()]

@@ -52,6 +52,7 @@ from safetynet.interop.fhir.mapping.people import (
     team_resource,
 )
 from safetynet.interop.fhir.outcome import from_validation
+from safetynet.interop.text import whole_number
 from safetynet.record import writes
 
 TABLES = Base.metadata.tables
@@ -257,12 +258,13 @@ class _Query:
                 else:
                     (self.dates if base == "date" else self.updated).append(parsed)
             elif base in ("_count", "_offset"):
-                if not value.isdigit():
+                number = whole_number(value)
+                if number is None:
                     self.issues.append(Issue(f"{kind}?{name}", f"{value!r} is not a whole number"))
                 elif base == "_count":
-                    self.count = min(int(value), 1000)
+                    self.count = min(number, 1000)
                 else:
-                    self.offset = int(value)
+                    self.offset = number
 
     def keeps(self, res: Res) -> bool:
         if self.statuses and str(res.get("status")) not in self.statuses:
