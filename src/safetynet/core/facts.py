@@ -50,7 +50,8 @@ class ClinicalFact(AppendOnly, Base):
     __abstract__ = True
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    fact_id: Mapped[str] = mapped_column(String(36), index=True)
+    # Looked up through the unique (fact_id, version) index below; a second index of the same key only cost writes.
+    fact_id: Mapped[str] = mapped_column(String(36))
     version: Mapped[int] = mapped_column(Integer, default=1)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
