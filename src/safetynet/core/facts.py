@@ -22,6 +22,7 @@ from sqlalchemy import (
     Boolean,
     Connection,
     ForeignKey,
+    Index,
     Integer,
     Select,
     String,
@@ -60,7 +61,8 @@ class ClinicalFact(AppendOnly, Base):
 
     @declared_attr
     def patient_id(self) -> Mapped[str]:
-        return mapped_column(String(36), ForeignKey("patients.id"), index=True)
+        # Indexed with occurred_at (``__table_args__``): a person's facts, or those since a moment, in one range.
+        return mapped_column(String(36), ForeignKey("patients.id"))
 
     @declared_attr
     def recorded_by_id(self) -> Mapped[str | None]:
@@ -74,8 +76,12 @@ class ClinicalFact(AppendOnly, Base):
     note: Mapped[str | None] = mapped_column(Text, default=None)
 
     @declared_attr.directive
-    def __table_args__(self) -> tuple[Any, ...]:
-        return (UniqueConstraint("fact_id", "version"), {"info": {"append_only": True}})
+    def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805 (SQLAlchemy calls it on the class)
+        return (
+            UniqueConstraint("fact_id", "version"),
+            Index(f"ix_{cls.__tablename__}_patient_occurred", "patient_id", "occurred_at"),
+            {"info": {"append_only": True}},
+        )
 
     def clinical_fields(self) -> dict[str, Any]:
         """This version's own clinical fields (not the bitemporal bookkeeping), for copying and showing."""

@@ -13,7 +13,7 @@ import re
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -394,7 +394,7 @@ def _load(
         kinds = KINDS if reads is None else [k for k in KINDS if k in reads]
         summarised = set() if summary is None else summary.kinds
         if dialect == "sqlite":
-            with _cursor(connection.connection, mapped=selection.first is not None) as cursor:
+            with closing(connection.connection.cursor()) as cursor:
                 for kind in kinds:
                     reader = _reader(kind, dialect, None if reads is None else reads[kind])
                     for condition, parameters in selection.parts():
@@ -417,31 +417,6 @@ def _load(
     finally:
         if collecting:
             gc.enable()
-
-
-_MAPPED = 2**31 - 2**16  # SQLite's usual ceiling on memory-mapped I/O (SQLITE_MAX_MMAP_SIZE)
-
-
-@contextmanager
-def _cursor(connection: Any, mapped: bool) -> Iterator[Any]:
-    """A cursor on the SQLite connection, with the database file memory-mapped while it reads if ``mapped`` (the
-    batch). A person's rows lie scattered through each table (they are written as they happen), so the batch reads
-    them through the patient_id index, page by page at random: mapped, a page comes from the operating system's
-    cache without a read call and a copy, which takes about a quarter off the time the batch spends in SQLite. The
-    connection's own setting is put back afterwards."""
-    cursor = connection.cursor()
-    before = None
-    try:
-        if mapped:
-            row = cursor.execute("PRAGMA mmap_size").fetchone()  # no row where SQLite is built without mmap
-            if row is not None and row[0] < _MAPPED:
-                before = row[0]
-                cursor.execute(f"PRAGMA mmap_size={_MAPPED}")
-        yield cursor
-    finally:
-        if before is not None:
-            cursor.execute(f"PRAGMA mmap_size={int(before)}")
-        cursor.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -588,7 +563,7 @@ def _contacts_in_sqlite(
             corrected.append(patient_id)
         elif text:
             wanted.extend(_wanted(_parsed(text), summary.planned))
-    wanted.sort()  # the order a full read gives, through the patient_id index: by row, for each person
+    wanted.sort()  # by row, as SQLite reads them most cheaply (the order is not needed: History.seal sorts them)
     for column, values in (("id", wanted), ("patient_id", corrected)):
         for part, chosen in _in_parts(values):
             cursor.execute(f"{reader.sql} WHERE {column} {part} ORDER BY patient_id, id", chosen)

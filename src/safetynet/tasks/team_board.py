@@ -407,15 +407,19 @@ def _waiting(
 ) -> list[Waiting]:
     """Accepted referrals to the team with fewer than two attended direct contacts since, unless the episode that
     followed has already ended. One query for referrals, one for finished episodes, one counting contacts."""
-    referrals = ctx.session.execute(
-        known_at(Referral)
-        .with_only_columns(Referral.patient_id, Referral.occurred_at)
-        .where(Referral.team_id == team.id, Referral.entered_in_error.is_(False), Referral.occurred_at <= now)
-        .where(Referral.status != ReferralStatus.DECLINED)
-    ).all()
-    latest: dict[str, datetime] = {}
-    for patient_id, at in referrals:
-        latest[patient_id] = max(at, latest.get(patient_id, at))
+    # Each person's latest referral to the team, and the latest start of an episode with it that has finished: the
+    # database reduces the team's years of referrals and episodes to one row a person.
+    latest: dict[str, datetime] = dict(
+        ctx.session.execute(
+            known_at(Referral)
+            .with_only_columns(Referral.patient_id, func.max(Referral.occurred_at))
+            .where(Referral.team_id == team.id, Referral.entered_in_error.is_(False), Referral.occurred_at <= now)
+            .where(Referral.status != ReferralStatus.DECLINED)
+            .group_by(Referral.patient_id)
+        )
+        .tuples()
+        .all()
+    )
     # Counting contacts reads every contact of each person, the board's dearest query. Someone whose episode with
     # the team has been open for 90 days is taken to be in treatment, past the second contact (SN02 watches anyone
     # in treatment and not seen); contacts are counted for those still waiting to start and for new starters.
@@ -427,33 +431,29 @@ def _waiting(
     # list of hundreds of people (which cost more to send than to read).
     finished = ctx.session.execute(
         known_at(Episode)
-        .with_only_columns(Episode.patient_id, Episode.occurred_at)
+        .with_only_columns(Episode.patient_id, func.max(Episode.occurred_at))
         .where(Episode.team_id == team.id, Episode.entered_in_error.is_(False))
         .where(Episode.status == EpisodeStatus.FINISHED, Episode.occurred_at >= min(latest.values()))
-    ).all()
+        .group_by(Episode.patient_id)
+    ).tuples()
     for patient_id, began in finished:
         if patient_id in latest and began >= latest[patient_id]:
             del latest[patient_id]  # seen and discharged since: no longer waiting
     if not latest:
         return []
-    # The referral each person is waiting on, as a derived table; contacts since it counted by the database.
-    wanted = select(Referral.patient_id.label("pid"), func.max(Referral.occurred_at).label("referred")).where(
-        Referral.team_id == team.id,
-        Referral.entered_in_error.is_(False),
-        Referral.occurred_at <= now,
-        Referral.status != ReferralStatus.DECLINED,
-        Referral.patient_id.in_(list(latest)),
-    )
-    wanted_sub = wanted.group_by(Referral.patient_id).subquery()
-    seen = (
+    # Their attended direct contacts since the earliest of these referrals, through the contacts' (patient_id,
+    # occurred_at) index (only recent contacts are read), counted here against each person's own referral.
+    counts: Counter[str] = Counter()
+    since = ctx.session.execute(
         known_at(Contact)
-        .with_only_columns(Contact.patient_id, func.count())
-        .join(wanted_sub, and_(wanted_sub.c.pid == Contact.patient_id, Contact.occurred_at >= wanted_sub.c.referred))
+        .with_only_columns(Contact.patient_id, Contact.occurred_at)
+        .where(Contact.patient_id.in_(list(latest)), Contact.occurred_at >= min(latest.values()))
         .where(Contact.entered_in_error.is_(False), Contact.outcome == ContactOutcome.ATTENDED)
         .where(Contact.mode.in_(DIRECT_MODES), Contact.occurred_at <= now)
-        .group_by(Contact.patient_id)
-    )
-    counts: dict[str, int] = dict(ctx.session.execute(seen).tuples().all())
+    ).tuples()
+    for patient_id, seen_at in since:
+        if seen_at >= latest[patient_id]:
+            counts[patient_id] += 1
     still = {pid: at for pid, at in latest.items() if counts.get(pid, 0) < 2}
     known = _names_for(ctx, names, set(still))
     return sorted(
@@ -468,13 +468,14 @@ def _waiting(
 def _discharges(ctx: Context, team: Team, names: dict[str, tuple[str, str]], now: datetime) -> list[PendingDischarge]:
     """In hospital now (on this ward, or on the team's caseload): what the discharge gates would say today. The
     histories of just these people are read in one batch and the gate rules asked in memory."""
-    stmt = known_at(Admission).where(Admission.entered_in_error.is_(False), Admission.occurred_at <= now)
+    stmt = known_at(Admission).where(
+        Admission.entered_in_error.is_(False), Admission.occurred_at <= now, Admission.discharged_at.is_(None)
+    )
     open_stays: dict[str, Admission] = {}
     # Two queries, each on its own index (an OR of the two would read every admission of the trust).
     for whose in (Admission.ward_id == team.id, Admission.patient_id.in_(list(names))):
         for stay in ctx.session.scalars(stmt.where(whose).order_by(Admission.occurred_at)):
-            if not stay.discharged_at:
-                open_stays[stay.patient_id] = stay
+            open_stays[stay.patient_id] = stay
     if not open_stays:
         return []
     known = _names_for(ctx, names, set(open_stays))
