@@ -46,8 +46,10 @@ CHUNK = 250  # people generated and encoded together in a worker
 # SQLite settings while synth writes (put back afterwards; measured at 100,000 people, docs/benchmarks.md):
 # - a rollback journal instead of the write-ahead log: with the log, every page of a multi-gigabyte load is written
 #   twice (to the log, then into the file at the checkpoint); the journal holds only the empty file's few pages;
-# - a 2 GB page cache, so that the (fact_id, version) unique indexes stay in memory while rows arrive.
-SQLITE_BULK = {"journal_mode": "DELETE", "cache_size": -2 * 1024 * 1024}
+# - a 2 GB page cache, so that the (fact_id, version) unique indexes stay in memory while rows arrive;
+# - no memory-mapped reads (every other connection has them, ``core.db``): a load writes, and building the indexes
+#   at the end through the map made the gigabytes of file it read count as the writer's own memory.
+SQLITE_BULK = {"journal_mode": "DELETE", "cache_size": -2 * 1024 * 1024, "mmap_size": 0}
 Method = Literal["bulk", "loader"]
 
 
