@@ -257,6 +257,7 @@ def test_a_person_the_record_refuses_leaves_the_database_as_it_was(fresh: Any, m
     if engine.dialect.name == "sqlite":
         with engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA mmap_size").scalar() != 0  # the map synth turned off is back
 
 
 # --- the encoding ---------------------------------------------------------------------------------------------------
