@@ -209,3 +209,10 @@ def test_when_consent_is_withdrawn_or_the_carer_record_was_a_mistake_the_carer_l
     assert channels_world.count(
         AuditEvent, AuditEvent.action == "family_submit_refused", AuditEvent.actor_name == "Kim Withdrawn"
     )
+
+
+def test_the_clinician_sees_how_a_carers_consent_scope_was_read(channels_client: TestClient) -> None:
+    sign_in(channels_client, "chris")
+    page = channels_client.get(f"/people/{SCOPED}")
+    assert page.status_code == 200
+    assert "read as sharing the crisis plan and appointments" in page.text

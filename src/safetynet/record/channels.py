@@ -65,11 +65,29 @@ POLICE_KINDS = (
 GP_BASIS = (LawfulBasis.ART_6_1_E, LawfulBasis.ART_9_2_H)
 POLICE_BASES = (LawfulBasis.CDA_S115, LawfulBasis.ART_6_1_E, LawfulBasis.ART_9_2_G, LawfulBasis.ART_9_2_C)
 # What a carer's consent can cover, and the words in the consent's scope that name each (anything else: not shown).
+# What a consent to share with family can cover, and the phrases of a consent's scope that name each. A scope is
+# read as a list ("the crisis plan and appointments"): each part must be one of these phrases exactly, so words
+# around a phrase ("not the crisis plan", "anything but appointments") name nothing and share nothing.
 FAMILY_ITEMS: dict[str, tuple[str, ...]] = {
-    "key_worker_contact": ("key worker", "care team", "contact"),
-    "crisis_plan": ("crisis plan", "safety plan", "crisis"),
-    "appointments": ("appointment",),
+    "key_worker_contact": (
+        "key worker",
+        "key worker contact",
+        "key worker's contact details",
+        "care team",
+        "care team contact",
+        "contact details",
+        "contact",
+    ),
+    "crisis_plan": ("crisis plan", "safety plan", "crisis and safety plan", "crisis"),
+    "appointments": ("appointment", "appointments", "appointment times"),
 }
+FAMILY_ITEM_LABELS = {
+    "key_worker_contact": "who to contact in the care team",
+    "crisis_plan": "the crisis plan",
+    "appointments": "appointments",
+}
+_SCOPE_PARTS = re.compile(r",|;|/|\band\b|&|\+")
+_SCOPE_ARTICLES = re.compile(r"^(?:the|their|his|her|my|our|any)\s+")
 NOT_REGISTERED = (
     "We cannot take a report about this NHS number from your practice: it does not match a patient registered with "
     "your practice who is known to the mental health service. Check the number; if it is right, phone the team."
@@ -477,11 +495,19 @@ def sent_concerns(ctx: Context, the_link: Link) -> list[SentConcern]:
 
 
 def consented_items(scope: str | None) -> list[str]:
-    """What a consent covers, from the words of its scope. No scope recorded: only how to reach the care team."""
+    """What a consent covers, from its scope read as a list of ``FAMILY_ITEMS`` phrases. No scope recorded: only how
+    to reach the care team. A part of the scope that is not exactly one of the phrases shares nothing (the safe
+    reading of words such as "not the crisis plan"), so a scope that names nothing shares nothing."""
     if not scope or not scope.strip():
         return ["key_worker_contact"]
-    words = scope.casefold()
-    return [item for item, names in FAMILY_ITEMS.items() if any(name in words for name in names)]
+    parts = {_SCOPE_ARTICLES.sub("", " ".join(part.split())) for part in _SCOPE_PARTS.split(scope.casefold())}
+    return [item for item, names in FAMILY_ITEMS.items() if parts & set(names)]
+
+
+def consented_in_words(scope: str | None) -> str:
+    """How a consent's scope is read, for the clinician who sees the scope: "the crisis plan and appointments"."""
+    labels = [FAMILY_ITEM_LABELS[item] for item in consented_items(scope)]
+    return " and ".join(labels) if labels else "nothing (no part of it names something that can be shared)"
 
 
 @dataclass(frozen=True, slots=True)

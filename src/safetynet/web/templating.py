@@ -17,6 +17,7 @@ from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoad
 
 from safetynet.access.decide import permitted
 from safetynet.core.clock import LONDON
+from safetynet.record.channels import consented_in_words
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -69,7 +70,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(nhs_number=nhs_number, london=london, day=day, words=words)
+    env.filters.update(nhs_number=nhs_number, london=london, day=day, words=words, consented=consented_in_words)
     return env
 
 

@@ -28,11 +28,6 @@ router = APIRouter(prefix="/family", include_in_schema=False)
 PURPOSE = "family channel"
 REFERENCE = re.compile(r"^FC-[0-9A-F]{4}-[0-9A-F]{4}$")
 MAX_TEXT = 4000
-ITEM_LABELS = {
-    "key_worker_contact": "who to contact in the care team",
-    "crisis_plan": "the crisis plan",
-    "appointments": "appointments",
-}
 
 
 def _page(
@@ -50,7 +45,7 @@ def _page(
         "concerns": concerns,
         "received": received,
         "view": view,
-        "item_labels": ITEM_LABELS,
+        "item_labels": channels.FAMILY_ITEM_LABELS,
         "max_text": MAX_TEXT,
         "nav": [{"text": "Tell the team", "href": "/family", "current": True}],
         "home": "/family",
