@@ -75,11 +75,16 @@ class ClinicalFact(AppendOnly, Base):
 
     note: Mapped[str | None] = mapped_column(Text, default=None)
 
+    # Columns a kind adds after (patient_id, occurred_at) in its person index, so that a read needing only those is
+    # answered from the index alone (a covering index), without visiting the table's rows.
+    __patient_index_includes__: tuple[str, ...] = ()
+
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805 (SQLAlchemy calls it on the class)
+        person = ("patient_id", "occurred_at", *cls.__patient_index_includes__)
         return (
             UniqueConstraint("fact_id", "version"),
-            Index(f"ix_{cls.__tablename__}_patient_occurred", "patient_id", "occurred_at"),
+            Index(f"ix_{cls.__tablename__}_patient_occurred", *person),
             {"info": {"append_only": True}},
         )
 

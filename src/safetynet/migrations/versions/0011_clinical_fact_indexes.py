@@ -6,6 +6,9 @@ Two changes to the indexes of every clinical fact table, for the same writes and
   ``ix_<table>_patient_id``): everything a person's lookups did it still does, and a read of their facts since a
   moment (the team board's contacts since each referral, a chronology from a date) reads only that range. On the
   100,000-person benchmark trust the board's count of contacts since referral went from 10.5 ms to 2-7 ms.
+* the contacts' person index also holds the columns the rules batch chooses a person's contacts by (recorded_at,
+  version, entered_in_error, outcome, mode, planned), so that choice reads the index alone: on a 10,000-person
+  trust the batch's reading went from 255 to 205 µs a person.
 * the index on ``fact_id`` goes: the unique constraint on ``(fact_id, version)`` has an index that answers every
   lookup by fact id (its first column) and, for "as known at", the version too. The second index of random UUIDs
   only cost writes (the synthetic trust's writer, bulk imports).
@@ -60,10 +63,16 @@ FACT_TABLES = (
 )
 
 
+# Columns after (patient_id, occurred_at) in a table's person index: the contacts' covers what the rules batch
+# chooses them by, so that choice reads the index alone.
+INCLUDES = {"contacts": ["recorded_at", "version", "entered_in_error", "outcome", "mode", "planned"]}
+
+
 def upgrade() -> None:
     for table in FACT_TABLES:
         op.drop_index(f"ix_{table}_fact_id", table_name=table)
-        op.create_index(f"ix_{table}_patient_occurred", table, ["patient_id", "occurred_at"], unique=False)
+        person = ["patient_id", "occurred_at", *INCLUDES.get(table, [])]
+        op.create_index(f"ix_{table}_patient_occurred", table, person, unique=False)
         op.drop_index(f"ix_{table}_patient_id", table_name=table)
 
 

@@ -45,6 +45,9 @@ DIRECT_MODES = frozenset({ContactMode.FACE_TO_FACE, ContactMode.HOME_VISIT, Cont
 
 class Contact(ClinicalFact):
     __tablename__ = "contacts"
+    # The rules batch chooses each person's few contacts that answer the rules from these columns alone
+    # (``rules.facts.batch_summary``): with them in the person index it never visits the contacts' rows to choose.
+    __patient_index_includes__ = ("recorded_at", "version", "entered_in_error", "outcome", "mode", "planned")
 
     staff_id: Mapped[str | None] = mapped_column(String(36), default=None, index=True)
     outcome: Mapped[str] = mapped_column(String(30))
