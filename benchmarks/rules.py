@@ -361,12 +361,13 @@ def _batch_rows(report: Report, run: BatchRun) -> None:
             "things of them (the latest attended direct contact, the latest attended contact, the last planned "
             "ones), so the batch has SQLite pick the two or three contacts a person that answer those, as known at "
             "the moment, and builds only those (`rules.facts.batch_summary`; anyone with a corrected contact has "
-            "them all read). What is left of the reading is SQLite visiting every contact row to choose (about 1 µs "
-            "a row: a person's rows lie scattered through the table and are reached through the (patient_id, "
-            "occurred_at) index; a covering index on contacts would spare that) and turning the other 27 or so "
-            "facts a person into Python objects (3 to 4 µs each). 10,000 people a second on two cores leaves "
-            "200 µs of CPU a person for reading and evaluating together: beyond this design, it would take the "
-            "other kinds read summarised the same way, that index, and a cheaper evaluation."
+            "them all read). SQLite makes that choice from the contacts' person index alone, which holds the columns "
+            "it needs (`Contact.__patient_index_includes__`), without visiting the rows. What is left of the "
+            "reading is SQLite going through every contact's index entry to choose, and turning the other 27 or "
+            "so facts a person, whose rows lie scattered through their tables, into Python objects (3 to 4 µs "
+            "each). 10,000 people a second on two cores leaves 200 µs of CPU a person for reading and evaluating "
+            "together: beyond this design, it would take the other kinds read summarised the same way and a "
+            "cheaper evaluation."
         )
 
 
