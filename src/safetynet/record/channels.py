@@ -64,7 +64,6 @@ POLICE_KINDS = (
 # A GP telling the mental health team about a shared patient does so for direct care.
 GP_BASIS = (LawfulBasis.ART_6_1_E, LawfulBasis.ART_9_2_H)
 POLICE_BASES = (LawfulBasis.CDA_S115, LawfulBasis.ART_6_1_E, LawfulBasis.ART_9_2_G, LawfulBasis.ART_9_2_C)
-# What a carer's consent can cover, and the words in the consent's scope that name each (anything else: not shown).
 # What a consent to share with family can cover, and the phrases of a consent's scope that name each. A scope is
 # read as a list ("the crisis plan and appointments"): each part must be one of these phrases exactly, so words
 # around a phrase ("not the crisis plan", "anything but appointments") name nothing and share nothing.

@@ -407,7 +407,7 @@ def _waiting(
 ) -> list[Waiting]:
     """Accepted referrals to the team with fewer than two attended direct contacts since, unless the episode that
     followed has already ended. One query for referrals, one for finished episodes, one counting contacts."""
-    # Each person's latest referral to the team, and the latest start of an episode with it that has finished: the
+    # Each person's latest referral to the team (and below, the latest start of a finished episode with it): the
     # database reduces the team's years of referrals and episodes to one row a person.
     latest: dict[str, datetime] = dict(
         ctx.session.execute(
@@ -420,9 +420,9 @@ def _waiting(
         .tuples()
         .all()
     )
-    # Counting contacts reads every contact of each person, the board's dearest query. Someone whose episode with
-    # the team has been open for 90 days is taken to be in treatment, past the second contact (SN02 watches anyone
-    # in treatment and not seen); contacts are counted for those still waiting to start and for new starters.
+    # Someone whose episode with the team has been open for 90 days is taken to be in treatment, past the second
+    # contact (SN02 watches anyone in treatment and not seen); contacts are counted for those still waiting to start
+    # and for new starters.
     started = now - IN_TREATMENT
     latest = {pid: at for pid, at in latest.items() if pid not in entries or entries[pid].episode_start >= started}
     if not latest:
